@@ -1,0 +1,46 @@
+# YoloSweep build. `make demo` and `make test` are all a newcomer needs on a fresh Debian machine with
+# the .NET 10 SDK, g++ and cmake: everything else is installed here.
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+CONFIG ?= Release
+NATIVE_DIR := $(ROOT)/build/native
+# Another libtorch (e.g. a CUDA one from a PyTorch install): make native TORCH_CMAKE_PREFIX=/path/to/share/cmake
+TORCH_CMAKE_PREFIX ?=
+APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
+DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
+
+.PHONY: deps native build test test-fast demo bench clean
+
+# Installs only what is missing; a no-op (one dpkg query) when all is there.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+native: deps
+	@cmake -S src/Torch/native -B build/native-cmake -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$(NATIVE_DIR) $(if $(TORCH_CMAKE_PREFIX),-DCMAKE_PREFIX_PATH=$(TORCH_CMAKE_PREFIX)) >/dev/null
+	@cmake --build build/native-cmake -j$$(nproc) | grep -vE "^\[|^(Consolidate|Scanning|Built)" || true
+	@test -f $(NATIVE_DIR)/libys_torch.so
+
+build: native
+	$(DOTNET) build YoloSweep.sln -c $(CONFIG) -v q -nologo
+	@mkdir -p bin
+	@printf '#!/usr/bin/env bash\n# Runs the built YoloSweep CLI (make build).\nexec dotnet "%s/src/Client/bin/%s/net10.0/yolosweep.dll" "$$@"\n' "$(ROOT)" "$(CONFIG)" > bin/yolosweep
+	@chmod +x bin/yolosweep
+
+test: build
+	$(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build -v q --logger "console;verbosity=normal"
+
+demo: build
+	@scripts/demo.sh
+
+bench: build
+	$(DOTNET) run --project bench/YoloSweep.Bench -c Release -- $(ARGS)
+
+clean:
+	rm -rf build bin
+	$(DOTNET) clean YoloSweep.sln -v q >/dev/null
