@@ -1,0 +1,45 @@
+using System.Text.Json.Serialization;
+using YoloSweep.Trainer.Data;
+using YoloSweep.Trainer.Optim;
+
+namespace YoloSweep.Trainer.Engine;
+
+/// <summary>Everything a training run needs (what `yolosweep train` and a trial spec carry).</summary>
+public sealed record TrainOptions
+{
+    public required string Model { get; init; }
+    public string Scale { get; init; } = "n";
+    public required string Data { get; init; }
+    public int Epochs { get; init; } = 100;
+    public int ImgSize { get; init; } = 640;
+    public int Batch { get; init; } = 16;
+    /// <summary>"cpu", "cuda:0", "cuda:0,1" or "cpu,cpu" (CPU replicas, for tests).</summary>
+    public string Device { get; init; } = "cpu";
+    public IReadOnlyDictionary<string, string> Knobs { get; init; } = new Dictionary<string, string>();
+    public int Seed { get; init; } = 0;
+    public bool Resume { get; init; }
+    /// <summary>Run folder: results.csv, metrics.json, plots, weights/.</summary>
+    public string Project { get; init; } = "runs/train";
+    public int Workers { get; init; } = 2;
+    public int CloseMosaic { get; init; } = 10;
+    public bool CacheRam { get; init; } = true;
+    public bool Amp { get; init; } = true;
+    public OptimOptions Optim { get; init; } = new();
+    public AugmentOptions Augment { get; init; } = new();
+    /// <summary>Validate every epoch (true) or only after the last one.</summary>
+    public bool ValEveryEpoch { get; init; } = true;
+    /// <summary>Stop after this many epochs in this process (for tests that simulate a crash); null = all.</summary>
+    [JsonIgnore] public int? StopAfterEpochs { get; init; }
+}
+
+/// <summary>One epoch's numbers, reported as soon as the epoch is validated.</summary>
+public sealed record EpochReport(int Epoch, int Epochs, IReadOnlyDictionary<string, double> Losses, double Precision, double Recall,
+    double Map50, double Map50_95, double Fitness, double Lr, double ImagesPerSecond, double Seconds);
+
+/// <summary>The final numbers of a run (metrics.json).</summary>
+public sealed record TrainResult(double Map50, double Map50_95, double Precision, double Recall, double Fitness, long Params,
+    double Gflops, double LatencyMs, int Epochs, double TrainSeconds, double ImagesPerSecond, string RunDir,
+    IReadOnlyList<Metrics.ClassMetrics> PerClass);
+
+/// <summary>A run stopped for a reason the user must see (NaN loss, out of memory, bad data).</summary>
+public sealed class TrainingException(string message, Exception? inner = null) : Exception(message, inner);

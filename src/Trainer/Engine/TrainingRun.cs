@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Serilog;
+using YoloSweep.Torch;
+using YoloSweep.Trainer.Checkpoints;
+using YoloSweep.Trainer.Data;
+using YoloSweep.Trainer.Loss;
+using YoloSweep.Trainer.Metrics;
+using YoloSweep.Trainer.Optim;
+using YoloSweep.Trainer.Reports;
+using static YoloSweep.Torch.torch;
+
+namespace YoloSweep.Trainer.Engine;
+
+/// <summary>Trainer state saved beside the weights after every epoch (weights/last.json).</summary>
+public sealed record TrainerState(int EpochsDone, long EmaUpdates, int LastOptStep, double BestFitness, double TrainSeconds,
+    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize);
+
+/// <summary>A YOLO training run: data in, trained weights, per-epoch results and final metrics out. This is the
+/// library entry point the CLI (`yolosweep train`) and the trial executor call.</summary>
+public static class TrainingRun
+{
+    public static TrainResult Run(TrainOptions o, IProgress<EpochReport>? progress = null, CancellationToken ct = default, ILogger? log = null)
+    {
+        log ??= Log.Logger;
+        var devices = ParseDevices(o.Device);
+        var cfg = DatasetConfig.Load(o.Data);
+        var runDir = Path.GetFullPath(o.Project);
+        var weightsDir = Path.Combine(runDir, "weights");
+        Directory.CreateDirectory(weightsDir);
+        using var trainSet = YoloDataset.Open(cfg.Train, cfg.Nc, o.ImgSize, o.CacheRam, log, "train");
+        using var valSet = YoloDataset.Open(cfg.Val, cfg.Nc, o.ImgSize, o.CacheRam, log, "val");
+        var trainLoader = new DetectionLoader(trainSet, o.Batch, true, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
+        var valLoader = new DetectionLoader(valSet, Math.Max(o.Batch * 2, 1), false, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
+
+        manual_seed((ulong)o.Seed);
+        var request = new ModelRequest(o.Model, o.Scale, cfg.Nc, o.Knobs);
+        var model = ModelCatalog.Build(request);
+        using var dp = new DataParallel(() => { manual_seed((ulong)o.Seed); return ModelCatalog.Build(request); }, devices, model);
+        using var emaModel = ModelCatalog.Build(request);
+        emaModel.Module.to(devices[0]);
+        var main = dp.Main;
+        var nb = trainLoader.BatchesPerEpoch;
+        var schedule = new Schedule(o.Optim, o.Epochs, nb, o.Batch);
+        using var opt = new Sgd(Schedule.Groups(main.Module, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
+        using var ema = new ModelEma(main.Module, o.Optim.EmaDecay, o.Optim.EmaTau);
+        var lossNames = LossNames(main.Head);
+        Func<IDetectionModel, Tensor, Tensor, (Tensor, Tensor)> lossFn = MakeLoss(main, o.ImgSize);
+
+        var csv = Path.Combine(runDir, "results.csv");
+        var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
+        var lastJson = Path.Combine(weightsDir, "last.json");
+        if (o.Resume && File.Exists(lastJson))
+        {
+            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(lastJson))!;
+            LoadCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
+            ema.Updates = state.EmaUpdates;
+            dp.Broadcast();
+            RunReports.TruncateCsv(csv, state.EpochsDone);
+            log.Information("Resuming {Run} after epoch {Epoch}/{Epochs}", runDir, state.EpochsDone, o.Epochs);
+        }
+        else if (File.Exists(csv)) File.Delete(csv);
+
+        var reports = ReadReports(csv, lossNames);
+        var header = RunReports.Header(lossNames);
+        var lastOptStep = state.LastOptStep;
+        var trainSeconds = state.TrainSeconds;
+        var imagesSeen = state.ImagesSeen;
+        var best = state.BestFitness;
+        DetectionSummary summary = DetectionSummary.Empty;
+        var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
+        log.Information("Training {Model}-{Scale} on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, accumulate {Acc}, weight decay {Wd}",
+            o.Model, o.Scale, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), schedule.NominalAccumulate, schedule.WeightDecay);
+
+        for (var epoch = state.EpochsDone; epoch < stopAt; epoch++)
+        {
+            ct.ThrowIfCancellationRequested();
+            manual_seed((ulong)SeedMix.Mix(o.Seed, epoch, 99));  // per-epoch torch RNG: a resumed epoch draws the same numbers
+            main.Module.train();
+            foreach (var r in dp.Replicas) r.Module.train();
+            var mosaic = epoch < o.Epochs - o.CloseMosaic;
+            var sw = Stopwatch.StartNew();
+            var sums = new double[lossNames.Length];
+            var seen = 0;
+            var i = 0;
+            foreach (var batch in trainLoader.Epoch(epoch, mosaic, ct))
+            {
+                using var b = batch;
+                using var scope = NewDisposeScope();
+                var ni = i + nb * epoch;
+                var accumulate = schedule.Apply(opt, ni, epoch);
+                Tensor items;
+                try { items = dp.ForwardBackward(b.Images, b.Targets, lossFn); }
+                catch (TorchException e) when (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw OutOfMemory(o, devices, e);
+                }
+                var v = items.ToArray<float>();
+                if (v.Any(x => !float.IsFinite(x)))
+                    throw new TrainingException($"loss became {string.Join("/", v.Select(x => x.ToString("G4")))} ({string.Join(", ", lossNames)}) at epoch {epoch + 1}, batch {i + 1}, lr {opt.Groups[1].Lr:G4}: training stopped. Lower lr0 or check the labels.");
+                for (var k = 0; k < v.Length; k++) sums[k] += v[k];
+                if (ni - lastOptStep >= accumulate)
+                {
+                    if (dp.Replicas.Count > 1) dp.AverageGradients();
+                    ClipGradNorm(main.Module, o.Optim.ClipGradNorm);
+                    opt.Step();
+                    opt.ZeroGrad();
+                    ema.Update(main.Module);
+                    dp.Broadcast();
+                    lastOptStep = ni;
+                }
+                seen += b.Size;
+                i++;
+            }
+            sw.Stop();
+            trainSeconds += sw.Elapsed.TotalSeconds;
+            imagesSeen += seen;
+            var lastEpoch = epoch == o.Epochs - 1;
+            if (o.ValEveryEpoch || lastEpoch)
+            {
+                ema.CopyTo(emaModel.Module);
+                summary = Validator.Run(emaModel, valLoader, devices[0], ct);
+            }
+            var losses = lossNames.Select((n, k) => (n, sums[k] / Math.Max(1, i))).ToDictionary(x => x.n, x => x.Item2);
+            var report = new EpochReport(epoch, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, summary.Fitness,
+                opt.Groups[1].Lr, seen / sw.Elapsed.TotalSeconds, sw.Elapsed.TotalSeconds);
+            reports.Add(report);
+            RunReports.AppendCsv(csv, header, RunReports.Row(report, (opt.Groups[0].Lr, opt.Groups[1].Lr, opt.Groups[2].Lr)));
+            if (summary.Fitness > best || epoch == 0)
+            {
+                best = Math.Max(best, summary.Fitness);
+                Safetensors.Save(Path.Combine(weightsDir, "best.safetensors"), ema.State);
+            }
+            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
+            SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
+            File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
+            File.Move(lastJson + ".tmp", lastJson, true);
+            log.Information("Epoch {Epoch}/{Epochs} losses {Losses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
+                epoch + 1, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
+            progress?.Report(report);
+        }
+
+        if (summary.PerClass.Count == 0 && state.EpochsDone > 0)
+        {
+            ema.CopyTo(emaModel.Module);
+            summary = Validator.Run(emaModel, valLoader, devices[0], ct);
+        }
+        ema.CopyTo(emaModel.Module);
+        var result = new TrainResult(summary.Map50, summary.Map50_95, summary.P, summary.R, summary.Fitness,
+            main.Module.parameters().Sum(p => p.numel()), (main as IModelSummary)?.Gflops ?? 0, Latency(emaModel, o.ImgSize, devices[0]),
+            state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass);
+        RunReports.WriteMetricsJson(Path.Combine(runDir, "metrics.json"), result, cfg.Names, reports);
+        RunReports.WriteResultsSvg(csv, Path.Combine(runDir, "results.svg"));
+        RunReports.WritePrCurveSvg(summary, cfg.Names, Path.Combine(runDir, "PR_curve.svg"));
+        return result;
+    }
+
+    public static Device[] ParseDevices(string spec)
+    {
+        var parts = spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new ArgumentException("--device: empty");
+        // "cuda:0,1" → cuda:0, cuda:1
+        var devs = parts.Select(p => int.TryParse(p, out var k) ? new Device(DeviceType.CUDA, k) : Device.Parse(p)).ToArray();
+        foreach (var d in devs.Where(d => d.type == DeviceType.CUDA))
+            if (!cuda.is_available() || d.index >= cuda.device_count())
+                throw new ArgumentException($"--device {spec}: {d} is not available ({(cuda.is_available() ? cuda.device_count() + " CUDA devices" : "no CUDA")})");
+        return devs;
+    }
+
+    static TrainingException OutOfMemory(TrainOptions o, Device[] devices, TorchException e)
+    {
+        var d = devices[0];
+        var mem = d.type == DeviceType.CUDA ? cuda.memory_stats(d.index) : default;
+        return new TrainingException($"out of memory on {d} at batch {o.Batch} ({o.Batch / devices.Length} per device, {o.ImgSize} px): " +
+            $"{mem.allocated / 1048576.0:F0} MiB allocated, {mem.reserved / 1048576.0:F0} MiB reserved of {mem.total / 1048576.0:F0} MiB. Lower --batch or --imgsz.", e);
+    }
+
+    public static string[] LossNames(HeadKind h) => h switch
+    {
+        HeadKind.V5Anchors => ["box_loss", "obj_loss", "cls_loss"],
+        HeadKind.V8Dfl => ["box_loss", "cls_loss", "dfl_loss"],
+        _ => ["box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"],
+    };
+
+    /// <summary>The loss of the model's head family, with yolov5's hyp scaling for v5.</summary>
+    public static Func<IDetectionModel, Tensor, Tensor, (Tensor, Tensor)> MakeLoss(IDetectionModel m, int imgsz)
+    {
+        switch (m.Head)
+        {
+            case HeadKind.V5Anchors:
+                var v5 = new V5Loss(new V5LossHyp().ScaledFor(m.AnchorsGrid!.Length, m.Nc, imgsz), m.Nc, m.AnchorsGrid);
+                return (model, x, t) => { var r = v5.Compute(model.Forward(x), t); return (r.Loss, r.Items); };
+            case HeadKind.V8Dfl:
+                var v8 = new V8Loss(new V8LossHyp(), m.Nc, m.Strides, m.RegMax);
+                return (model, x, t) => { var r = v8.Compute(model.Forward(x), t); return (r.Loss, r.Items); };
+            default:
+                var v10 = new V10Loss(new V8LossHyp(), m.Nc, m.Strides, m.RegMax);
+                return (model, x, t) =>
+                {
+                    var outs = model.Forward(x);
+                    var r = v10.Compute(outs[..(outs.Length / 2)], outs[(outs.Length / 2)..], t);
+                    return (r.Loss, r.Items);
+                };
+        }
+    }
+
+    /// <summary>torch.nn.utils.clip_grad_norm_ (yolov5 v7.0 clips at 10).</summary>
+    public static void ClipGradNorm(nn.Module m, double maxNorm)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = m.parameters().Select(p => p.grad).Where(g => g is not null).Cast<Tensor>().ToList();
+        if (grads.Count == 0) return;
+        var total = stack(grads.Select(g => g.norm(2)).ToArray()).norm(2).item<float>();
+        var coef = maxNorm / (total + 1e-6);
+        if (coef < 1) foreach (var g in grads) g.mul_(coef).Dispose();
+    }
+
+    static double Latency(IDetectionModel m, int imgsz, Device d)
+    {
+        m.Module.eval();
+        using var _ = no_grad();
+        using var x = zeros([1, 3, imgsz, imgsz], device: d);
+        for (var i = 0; i < 2; i++) foreach (var t in m.Forward(x)) t.Dispose();
+        var sw = Stopwatch.StartNew();
+        const int n = 10;
+        for (var i = 0; i < n; i++) foreach (var t in m.Forward(x)) t.Dispose();
+        if (d.type == DeviceType.CUDA) cuda.synchronize(d.index);
+        return sw.Elapsed.TotalMilliseconds / n;
+    }
+
+    static void SaveCheckpoint(string path, IDetectionModel m, ModelEma ema, Sgd opt)
+    {
+        var entries = new List<(string, Tensor)>();
+        entries.AddRange(m.Module.state_dict().Select(e => ("model." + e.name, e.value)));
+        entries.AddRange(ema.State.Select(e => ("ema." + e.name, e.value)));
+        entries.AddRange(opt.StateDict().Select(e => ("optim." + e.name, e.value)));
+        // gradients accumulated but not yet stepped carry over to the next epoch, as in yolov5
+        var grads = m.Module.named_parameters().Select(p => (p.name, g: p.parameter.grad)).Where(x => x.g is not null).ToList();
+        entries.AddRange(grads.Select(g => ("grad." + g.name, g.g!)));
+        Safetensors.Save(path, entries);
+        foreach (var g in grads) g.g!.Dispose();
+    }
+
+    static void LoadCheckpoint(string path, IDetectionModel m, ModelEma ema, Sgd opt)
+    {
+        var t = Safetensors.Load(path);
+        try
+        {
+            Dictionary<string, Tensor> Part(string prefix) => t.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+            var dev = m.Module.parameters().First().device;
+            m.Module.load_state_dict(Part("model."));
+            var es = Part("ema.");
+            using (no_grad())
+                foreach (var (name, v) in ema.State)
+                    if (es.TryGetValue(name, out var src)) v.copy_(src).Dispose();
+            opt.LoadStateDict(Part("optim."));
+            var gs = Part("grad.");
+            foreach (var (name, p) in m.Module.named_parameters())
+                p.grad = gs.TryGetValue(name, out var g) ? g.to(dev).clone().DetachFromDisposeScope() : null;
+        }
+        finally { foreach (var v in t.Values) v.Dispose(); }
+    }
+
+    static List<EpochReport> ReadReports(string csv, string[] lossNames)
+    {
+        var list = new List<EpochReport>();
+        if (!File.Exists(csv)) return list;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var line in File.ReadAllLines(csv).Skip(1))
+        {
+            var v = line.Split(',').Select(x => double.Parse(x, inv)).ToArray();
+            var n = lossNames.Length;
+            list.Add(new EpochReport((int)v[0] - 1, 0, lossNames.Select((l, k) => (l, v[1 + k])).ToDictionary(x => x.l, x => x.Item2),
+                v[n + 1], v[n + 2], v[n + 3], v[n + 4], v[n + 5], v[n + 7], v[n + 9], 0));
+        }
+        return list;
+    }
+}
+
+/// <summary>Optional model summary the model zoo provides (thop-convention GFLOPs at 640).</summary>
+public interface IModelSummary
+{
+    double Gflops { get; }
+}

@@ -1,0 +1,104 @@
+using YoloSweep.Torch;
+using static YoloSweep.Torch.torch;
+
+namespace YoloSweep.Trainer.Optim;
+
+/// <summary>Optimisation recipe (yolov5 hyp.scratch-low / ultralytics default.yaml).</summary>
+public sealed record OptimOptions(double Lr0 = 0.01, double Lrf = 0.01, double Momentum = 0.937, double WeightDecay = 5e-4,
+    double WarmupEpochs = 3.0, double WarmupMomentum = 0.8, double WarmupBiasLr = 0.1, bool Cosine = false, int NominalBatch = 64,
+    double EmaDecay = 0.9999, double EmaTau = 2000, double ClipGradNorm = 10.0);
+
+/// <summary>yolov5 train.py's schedule: lr lambda per epoch (linear or cosine to lrf), warm-up over
+/// max(3 epochs, 100 iterations) of bias lr 0.1→lr, other lrs 0→lr, momentum 0.8→0.937, accumulation 1→64/batch.</summary>
+public sealed class Schedule(OptimOptions o, int epochs, int batchesPerEpoch, int batchSize)
+{
+    public int WarmupIters { get; } = o.WarmupEpochs > 0 ? Math.Max((int)Math.Round(o.WarmupEpochs * batchesPerEpoch), 100) : -1;
+    public int NominalAccumulate { get; } = Math.Max((int)Math.Round(o.NominalBatch / (double)batchSize), 1);
+
+    /// <summary>Weight decay scaled to the effective batch (batch·accumulate/64).</summary>
+    public double WeightDecay => o.WeightDecay * batchSize * NominalAccumulate / o.NominalBatch;
+
+    public double LrFactor(int epoch) => o.Cosine
+        ? ((1 - Math.Cos(epoch * Math.PI / epochs)) / 2) * (o.Lrf - 1) + 1
+        : (1 - epoch / (double)epochs) * (1.0 - o.Lrf) + o.Lrf;
+
+    /// <summary>Sets every group's lr and momentum for iteration ni (global) in epoch; returns the accumulation.</summary>
+    public int Apply(Sgd opt, int ni, int epoch)
+    {
+        var lf = LrFactor(epoch);
+        if (ni <= WarmupIters)
+        {
+            var frac = ni / (double)WarmupIters;
+            for (var j = 0; j < opt.Groups.Count; j++)
+            {
+                var g = opt.Groups[j];
+                var start = g.Name == "bias" ? o.WarmupBiasLr : 0.0;
+                g.Lr = start + frac * (g.InitialLr * lf - start);
+                g.Momentum = o.WarmupMomentum + frac * (o.Momentum - o.WarmupMomentum);
+            }
+            return Math.Max(1, (int)Math.Round(1 + frac * (o.NominalBatch / (double)batchSize - 1), MidpointRounding.ToEven));
+        }
+        foreach (var g in opt.Groups) { g.Lr = g.InitialLr * lf; g.Momentum = o.Momentum; }
+        return NominalAccumulate;
+    }
+
+    /// <summary>The three groups of yolov5 smart_optimizer: biases (no decay), weights with decay, BN weights (no decay).</summary>
+    public static List<ParamGroup> Groups(nn.Module model, double weightDecay)
+    {
+        var bias = new List<nn.Parameter>();
+        var decay = new List<nn.Parameter>();
+        var bn = new List<nn.Parameter>();
+        foreach (var (prefix, m) in model.named_modules())
+            foreach (var (name, p) in m.named_parameters(recurse: false))
+            {
+                if (!p.requires_grad) continue;
+                if (name == "bias") bias.Add(p);
+                else if (m is nn.BatchNorm2d || m.name.StartsWith("BatchNorm")) bn.Add(p);
+                else decay.Add(p);
+            }
+        return [new ParamGroup("bias", bias, 0), new ParamGroup("weight", decay, weightDecay), new ParamGroup("bn", bn, 0)];
+    }
+}
+
+/// <summary>yolov5 ModelEMA: exponential moving average of every floating state_dict entry, decay ramped as
+/// d·(1 − exp(−updates/τ)).</summary>
+public sealed class ModelEma : IDisposable
+{
+    readonly double _decay, _tau;
+    public List<(string name, Tensor value)> State { get; }
+    public long Updates { get; set; }
+
+    public ModelEma(nn.Module model, double decay = 0.9999, double tau = 2000)
+    {
+        _decay = decay;
+        _tau = tau;
+        using var _ = no_grad();
+        State = model.state_dict().Select(e => (e.name, e.value.detach().clone().DetachFromDisposeScope())).ToList();
+    }
+
+    public void Update(nn.Module model)
+    {
+        using var _ = no_grad();
+        Updates++;
+        var d = _decay * (1 - Math.Exp(-Updates / _tau));
+        var msd = model.state_dict();
+        for (var i = 0; i < State.Count; i++)
+        {
+            var v = State[i].value;
+            if (!v.dtype.IsFloatingPoint()) { v.copy_(msd[i].value).Dispose(); continue; }
+            v.mul_(d).Dispose();
+            using var src = msd[i].value.detach();
+            v.add_(src, 1 - d).Dispose();
+        }
+    }
+
+    /// <summary>Copies the averaged weights into a model of the same architecture (for validation and export).</summary>
+    public void CopyTo(nn.Module target)
+    {
+        using var _ = no_grad();
+        var tsd = target.state_dict();
+        for (var i = 0; i < State.Count; i++) tsd[i].value.copy_(State[i].value).Dispose();
+    }
+
+    public void Dispose() { foreach (var (_, v) in State) v.Dispose(); }
+}
