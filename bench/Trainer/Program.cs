@@ -1,0 +1,55 @@
+// Training benchmarks (BENCHMARKS.md, Training): step time of a detector vs PyTorch (tiny_step.py), loader throughput.
+// usage: dotnet run -c Release -- step [batch] [imgsz] | loader DATA.yaml [imgsz] [batch] [workers]
+using System.Diagnostics;
+using YoloSweep.Torch;
+using YoloSweep.Trainer.Data;
+using YoloSweep.Trainer.Engine;
+using YoloSweep.Trainer.Optim;
+using static YoloSweep.Torch.torch;
+
+var mode = args.Length > 0 ? args[0] : "step";
+if (Environment.GetEnvironmentVariable("YS_THREADS") is { } th) set_num_threads(int.Parse(th));
+if (mode == "step")
+{
+    var batch = args.Length > 1 ? int.Parse(args[1]) : 16;
+    var imgsz = args.Length > 2 ? int.Parse(args[2]) : 320;
+    manual_seed(0);
+    using var model = new TinyDetector(HeadKind.V5Anchors, 4, 16);
+    using var opt = new Sgd(Schedule.Groups(model, 5e-4), 0.01, 0.937);
+    using var x = rand([batch, 3, imgsz, imgsz]);
+    var t = tensor(new float[] { 0, 1, 0.5f, 0.5f, 0.3f, 0.3f, 1, 0, 0.3f, 0.6f, 0.2f, 0.1f }, [2, 6]);
+    var lossFn = TrainingRun.MakeLoss(model, imgsz);
+    foreach (var kind in new[] { "mse", "v5loss" })
+    {
+        double Step()
+        {
+            var sw = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
+            Tensor loss = kind == "mse" ? model.Forward(x).Select(o => o.pow(2).mean()).Aggregate((a, b) => a + b) : lossFn(model, x, t).Item1;
+            loss.backward();
+            opt.Step();
+            opt.ZeroGrad();
+            return sw.Elapsed.TotalMilliseconds;
+        }
+        for (var i = 0; i < 3; i++) Step();
+        var times = Enumerable.Range(0, 20).Select(_ => Step()).OrderBy(v => v).ToList();
+        Console.WriteLine($"csharp tiny-v5 {kind} batch {batch} imgsz {imgsz} threads {get_num_threads()}: median step {times[10]:F1} ms");
+    }
+}
+else
+{
+    var yaml = args[1];
+    var imgsz = args.Length > 2 ? int.Parse(args[2]) : 128;
+    var batch = args.Length > 3 ? int.Parse(args[3]) : 16;
+    var workers = args.Length > 4 ? int.Parse(args[4]) : 2;
+    var cfg = DatasetConfig.Load(yaml);
+    using var ds = YoloDataset.Open(cfg.Train, cfg.Nc, imgsz);
+    var loader = new DetectionLoader(ds, batch, true, new AugmentOptions(), workers, 4, 0);
+    foreach (var mosaic in new[] { true, false })
+    {
+        var sw = Stopwatch.StartNew();
+        var n = 0;
+        foreach (var b in loader.Epoch(0, mosaic)) { n += b.Size; b.Dispose(); }
+        Console.WriteLine($"loader mosaic={mosaic} imgsz {imgsz} batch {batch} workers {workers}: {n / sw.Elapsed.TotalSeconds:F0} images/s");
+    }
+}
