@@ -33,7 +33,8 @@ build: native
 	@chmod +x bin/yolosweep
 
 test: build
-	$(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build -v q --logger "console;verbosity=normal"
+	@mkdir -p build; set -o pipefail; $(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build 2>&1 | tee build/test.log; \
+	  rc=$$?; scripts/test-summary.sh build/test.log; exit $$rc
 
 demo: build
 	@scripts/demo.sh
