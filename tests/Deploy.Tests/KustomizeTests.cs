@@ -26,7 +26,7 @@ public class KustomizeTests(ITestOutputHelper output)
     }
 
     [Theory, MemberData(nameof(Kustomizations))]
-    public void Our_renderer_agrees_with_kubectl_kustomize_where_kubectl_is_installed(string kustomization)
+    public async Task Our_renderer_agrees_with_kubectl_kustomize_where_kubectl_is_installed(string kustomization)
     {
         var kubectl = FindOnPath("kubectl");
         if (kubectl == null)
@@ -41,10 +41,11 @@ public class KustomizeTests(ITestOutputHelper output)
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000)) { process.Kill(); Assert.Fail("kubectl kustomize did not finish in 60 s"); }
-        Assert.True(process.ExitCode == 0, $"kubectl kustomize k8s/{kustomization} failed: {stderr.Result}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"kubectl kustomize k8s/{kustomization} failed: {await stderr}");
 
-        var theirs = Index(LoadDocuments(stdout.Result, "kubectl kustomize"));
+        var theirs = Index(LoadDocuments(await stdout, "kubectl kustomize"));
         // kustomize folds long base64 values over several lines.
         foreach (var secret in theirs.Values.Where(o => Str(o, "kind") == "Secret"))
             foreach (var (key, value) in Map(secret, "data")!.ToList())
