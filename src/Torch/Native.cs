@@ -64,6 +64,9 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial void ys_tensor_free(IntPtr t);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_alias(IntPtr t);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_from_data(void* data, long* shape, int ndim, int dtype);
+    [LibraryImport(Lib)]
+    internal static partial IntPtr ys_tensor_from_blob(void* data, long* shape, int ndim, int dtype,
+        delegate* unmanaged<IntPtr, void> deleter, IntPtr ctx);
     [LibraryImport(Lib)] internal static partial int ys_tensor_ndim(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_shape(IntPtr t, long* shape);
     [LibraryImport(Lib)] internal static partial int ys_tensor_strides(IntPtr t, long* strides);
@@ -88,6 +91,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ys_get_num_threads();
     [LibraryImport(Lib)] internal static partial int ys_autocast_set(int deviceType, int enabled, int dtype);
     [LibraryImport(Lib)] internal static partial int ys_autocast_enabled(int deviceType);
+    [LibraryImport(Lib)] internal static partial int ys_autocast_dtype(int deviceType);
     [LibraryImport(Lib)] internal static partial void ys_autocast_clear_cache();
     [LibraryImport(Lib)] internal static partial void ys_autocast_increment_nesting();
     [LibraryImport(Lib)] internal static partial int ys_autocast_decrement_nesting();

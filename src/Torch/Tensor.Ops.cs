@@ -5,7 +5,7 @@ public static partial class torch
 {
     public partial class Tensor
     {
-        static Tensor C(string op, params Arg[] a) => Op.Call(op, a);
+        static Tensor C(string op, params ReadOnlySpan<Arg> a) => Op.Call(op, a);
 
         // ------------------------------------------------------------ conversion and copies
         public Tensor to(ScalarType t, bool non_blocking = false, bool copy = false) =>
