@@ -45,6 +45,10 @@ public static partial class torch
         // Integer scalars stay integers (a double 1.0 cannot be added in place to an int64 tensor).
         public Tensor add_(long o, long alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
         public Tensor add(long o, long alpha = 1) => C("aten::add.Scalar", this, o, alpha);
+        public Tensor sub(long o, long alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
+        public Tensor sub_(long o, long alpha = 1) => C("aten::sub_.Scalar", this, o, alpha);
+        public Tensor mul(long o) => C("aten::mul.Scalar", this, o);
+        public Tensor mul_(long o) => C("aten::mul_.Scalar", this, o);
         public Tensor sub(Tensor o, double alpha = 1) => C("aten::sub.Tensor", this, o, alpha);
         public Tensor sub(double o, double alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
         public Tensor sub_(Tensor o, double alpha = 1) => C("aten::sub_.Tensor", this, o, alpha);
@@ -219,6 +223,13 @@ public static partial class torch
         // ------------------------------------------------------------ operators
         public static Tensor operator +(Tensor a, Tensor b) => a.add(b);
         public static Tensor operator +(Tensor a, double b) => a.add(b);
+        // Integer scalars keep integer tensors integer (PyTorch: int64 tensor + 5 is int64; + 5.0 is float).
+        public static Tensor operator +(Tensor a, long b) => a.add(b);
+        public static Tensor operator +(long a, Tensor b) => b.add(a);
+        public static Tensor operator -(Tensor a, long b) => a.sub(b);
+        public static Tensor operator -(long a, Tensor b) => C("aten::rsub.Scalar", b, a, 1L);
+        public static Tensor operator *(Tensor a, long b) => a.mul(b);
+        public static Tensor operator *(long a, Tensor b) => b.mul(a);
         public static Tensor operator +(double a, Tensor b) => b.add(a);
         public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
         public static Tensor operator -(Tensor a, double b) => a.sub(b);
