@@ -73,6 +73,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ys_tensor_dtype(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_device(IntPtr t, int* type, int* index);
     [LibraryImport(Lib)] internal static partial long ys_tensor_numel(IntPtr t);
+    [LibraryImport(Lib)] internal static partial int ys_tensor_is_contiguous(IntPtr t, int memoryFormat);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_data_ptr(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_copy_to(IntPtr t, void* dst, long nbytes);
     [LibraryImport(Lib)] internal static partial int ys_tensor_requires_grad(IntPtr t);

@@ -27,7 +27,13 @@ public static partial class torch
         public Tensor clone() => C("aten::clone", this);
         public Tensor clone(MemoryFormat f) => C("aten::clone", this, f);
         public Tensor contiguous(MemoryFormat f = MemoryFormat.Contiguous) => C("aten::contiguous", this, f);
-        public bool is_contiguous(MemoryFormat f = MemoryFormat.Contiguous) => Op.CallScalar("aten::is_contiguous.memory_format", this, f) != 0;
+        // Not a dispatcher op in libtorch 1.13 (a TensorImpl query), hence its own entry point.
+        public bool is_contiguous(MemoryFormat f = MemoryFormat.Contiguous)
+        {
+            var r = Native.ys_tensor_is_contiguous(Handle, (int)f);
+            if (r < 0) Native.Throw();
+            return r != 0;
+        }
         public Tensor detach() => C("aten::detach", this);
         public Tensor detach_() => C("aten::detach_", this);
         public Tensor requires_grad_(bool value = true) => C("aten::requires_grad_", this, value);

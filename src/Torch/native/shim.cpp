@@ -285,6 +285,11 @@ YS_API int ys_tensor_device(ys_tensor t, int32_t* type, int32_t* index) {
 
 YS_API int64_t ys_tensor_numel(ys_tensor t) { return YS_T(t).numel(); }
 
+YS_API int ys_tensor_is_contiguous(ys_tensor t, int32_t memory_format) {
+  YS_TRY { return YS_T(t).is_contiguous(static_cast<c10::MemoryFormat>(memory_format)) ? 1 : 0; }
+  YS_CATCH(-1)
+}
+
 YS_API void* ys_tensor_data_ptr(ys_tensor t) {
   YS_TRY {
     auto& x = YS_T(t);

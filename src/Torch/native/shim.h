@@ -69,6 +69,7 @@ YS_API int ys_tensor_strides(ys_tensor t, int64_t* out);
 YS_API int32_t ys_tensor_dtype(ys_tensor t);
 YS_API int ys_tensor_device(ys_tensor t, int32_t* type, int32_t* index);
 YS_API int64_t ys_tensor_numel(ys_tensor t);
+YS_API int ys_tensor_is_contiguous(ys_tensor t, int32_t memory_format);  // not a dispatcher op: a TensorImpl query
 YS_API void* ys_tensor_data_ptr(ys_tensor t);  // CPU only
 YS_API int ys_tensor_copy_to(ys_tensor t, void* dst, int64_t nbytes);  // contiguous copy to host memory
 YS_API int ys_tensor_requires_grad(ys_tensor t);
