@@ -64,9 +64,10 @@ public sealed class AKConv : nn.Module<Tensor, Tensor>
         var padded_w = x.size(3);
         var c = x.size(1);
         var xf = x.contiguous().view(b, c, -1);
-        var index = q.narrow(-1, 0, N) * padded_w + q.narrow(-1, N, N);
+        // integer arithmetic on the long indices (a double scalar would promote them to float)
+        var index = Op.Call("aten::add.Tensor", Op.Call("aten::mul.Scalar", q.narrow(-1, 0, N), padded_w), q.narrow(-1, N, N), 1L);
         index = index.contiguous().unsqueeze(1).expand(-1, c, -1, -1, -1).contiguous().view(b, c, -1);
-        index = index.clamp(0, xf.size(-1) - 1);
+        index = Op.Call("aten::clamp", index, 0L, xf.size(-1) - 1);
         return xf.gather(-1, index).contiguous().view(b, c, h, w, N);
     }
 
