@@ -187,7 +187,7 @@ public static class ModelBuilder
     static object? Resolve(object? a, long nc, double[][]? anchors) => a switch
     {
         Symbol { Name: "nc" } => nc,
-        Symbol { Name: "anchors" } => anchors?.Select(l => (object?)l.Select(v => (object?)v).ToList()).ToList(),
+        Symbol { Name: "anchors" } => anchors?.Select(l => (object?)l.Select(v => v == Math.Floor(v) ? (object?)(long)v : v).ToList()).ToList(),
         Symbol s => s.Name,
         List<object?> l => l.Select(x => Resolve(x, nc, anchors)).ToList(),
         _ => a,
