@@ -23,7 +23,7 @@ deps:
 native: deps
 	@cmake -S src/Torch/native -B build/native-cmake -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$(NATIVE_DIR) $(if $(TORCH_CMAKE_PREFIX),-DCMAKE_PREFIX_PATH=$(TORCH_CMAKE_PREFIX)) >/dev/null
-	@cmake --build build/native-cmake -j$$(nproc) | grep -vE "^\[|^(Consolidate|Scanning|Built)" || true
+	@cmake --build build/native-cmake -j$$(nproc) | grep -vE "^\[|^(Consolidate|Scanning|Built)|make\[|gmake" || true
 	@test -f $(NATIVE_DIR)/libys_torch.so
 
 build: native
@@ -33,7 +33,8 @@ build: native
 	@chmod +x bin/yolosweep
 
 test: build
-	$(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build -v q --logger "console;verbosity=normal"
+	@mkdir -p build; set -o pipefail; $(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build 2>&1 | tee build/test.log; \
+	  rc=$$?; scripts/test-summary.sh build/test.log; exit $$rc
 
 demo: build
 	@scripts/demo.sh

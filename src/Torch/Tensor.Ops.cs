@@ -42,6 +42,9 @@ public static partial class torch
         public Tensor add(double o, double alpha = 1) => C("aten::add.Scalar", this, o, alpha);
         public Tensor add_(Tensor o, double alpha = 1) => C("aten::add_.Tensor", this, o, alpha);
         public Tensor add_(double o, double alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        // Integer scalars stay integers (a double 1.0 cannot be added in place to an int64 tensor).
+        public Tensor add_(long o, long alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        public Tensor add(long o, long alpha = 1) => C("aten::add.Scalar", this, o, alpha);
         public Tensor sub(Tensor o, double alpha = 1) => C("aten::sub.Tensor", this, o, alpha);
         public Tensor sub(double o, double alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
         public Tensor sub_(Tensor o, double alpha = 1) => C("aten::sub_.Tensor", this, o, alpha);
