@@ -43,9 +43,10 @@ public sealed partial class SweepSpecParser
     SweepSpec Run(string yaml)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -53,6 +54,12 @@ public sealed partial class SweepSpecParser
             var reason = e.InnerException?.Message ?? e.Message;
             reason = Regex.Replace(reason, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", "");
             throw new SweepSpecException([$"{_file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {reason}"]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // Some malformed inputs make YamlDotNet's scanner throw without a position: use where the parser stopped.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            throw new SweepSpecException([$"{_file}:{mark.Line}:{mark.Column}: invalid YAML near here (an unclosed bracket or quote?)"]);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
