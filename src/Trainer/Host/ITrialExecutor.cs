@@ -9,6 +9,8 @@ public sealed record TrialOutcome(TrialMetrics Metrics, int StartEpoch);
 /// The seam between orchestration and training: runs one trial in <c>workDir</c> (checkpoints live there, on the
 /// shared volume), reporting each finished epoch. With <c>resume</c> it continues after the last checkpointed epoch.
 /// Runs inside the `yolosweep trial run` child process, so a crash here never takes the trainer host down.
+/// The child's environment has YOLOSWEEP_SHARED_DIR (resolve a relative <c>spec.Data</c> against it) and
+/// YOLOSWEEP_DEVICES ("cpu" or local GPU indices "0,1"; CUDA_VISIBLE_DEVICES is set to the leased GPUs).
 /// </summary>
 public interface ITrialExecutor
 {

@@ -27,7 +27,7 @@ public interface ITrialRunner
 /// The production runner: `yolosweep trial run` in a child process, so a crash, a native fault or leaked GPU memory
 /// end with the child. The child's stdin stays open; when this host dies, it closes and the child stops itself.
 /// </summary>
-public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, Serilog.ILogger log) : ITrialRunner
+public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, string sharedDir, Serilog.ILogger log) : ITrialRunner
 {
     public async Task<TrialRunResult> RunAsync(TrialSpec spec, string workDir, bool resume, IReadOnlyList<string> devices, ITrialListener listener, CancellationToken ct)
     {
@@ -39,13 +39,14 @@ public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, Seril
         var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = workDir,
         };
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
         foreach (var a in new[] { "trial", "run", "--spec", specPath, "--workdir", workDir, "--exit-with-stdin" }) psi.ArgumentList.Add(a);
         if (resume) psi.ArgumentList.Add("--resume");
         var gpus = devices.Where(Devices.IsGpu).Select(d => d["cuda:".Length..]).ToList();
         psi.Environment["CUDA_VISIBLE_DEVICES"] = gpus.Count > 0 ? string.Join(",", gpus) : "";
+        // Relative dataset paths in a sweep are resolved against the shared folder (the same on every host).
+        psi.Environment["YOLOSWEEP_SHARED_DIR"] = Path.GetFullPath(sharedDir);
         psi.Environment["YOLOSWEEP_DEVICES"] = gpus.Count > 0 ? string.Join(",", Enumerable.Range(0, gpus.Count)) : "cpu";
 
         using var process = new Process { StartInfo = psi };
