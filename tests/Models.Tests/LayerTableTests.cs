@@ -58,11 +58,13 @@ public class LayerTableTests
         Assert.Equal(doc.RootElement.GetProperty("layers").GetInt32(), m.ModuleCount);
     }
 
-    [Fact]
-    public void Yolov8n_nc3_counts_equal_the_fixture()
+    [Theory]
+    [InlineData("yolov8n", "yolov8")]
+    [InlineData("yolov10n", "yolov10")]
+    public void Ultralytics_nc3_counts_equal_the_fixture(string fixture, string model)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Repo.Fixture("yolov8n.json")));
-        using var m = ModelCatalog.Build("yolov8", "n", 3);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Repo.Fixture(fixture + ".json")));
+        using var m = ModelCatalog.Build(model, "n", 3);
         Assert.Equal(doc.RootElement.GetProperty("parameters").GetInt64(), m.ParameterCount);
         Assert.Equal(doc.RootElement.GetProperty("gradients").GetInt64(), m.GradientCount);
         Assert.Equal(doc.RootElement.GetProperty("layers").GetInt32(), m.ModuleCount);

@@ -32,7 +32,7 @@ public class Conv : nn.Module<Tensor, Tensor>
 {
     public Conv2d conv;
     public readonly BatchNorm2d bn;
-    public readonly nn.Module<Tensor, Tensor> act;
+    public nn.Module<Tensor, Tensor> act { get; private set; }
 
     public Conv(long c1, long c2, long k = 1, long s = 1, long? p = null, long g = 1, long d = 1, bool act = true)
         : this(c1, c2, [k, k], s, p is null ? null : [p.Value, p.Value], g, d, act) { }
@@ -46,6 +46,13 @@ public class Conv : nn.Module<Tensor, Tensor>
         register_module("conv", conv);
         register_module("bn", bn);
         register_module("act", this.act);
+    }
+
+    /// <summary>Swaps the activation module (v10Detect's deep-copied branches own one SiLU each, as copy.deepcopy gives).</summary>
+    internal void ShareActivation(nn.Module<Tensor, Tensor> a)
+    {
+        act = a;
+        register_module("act", a);
     }
 
     /// <summary>Replaces the convolution keeping its state_dict position (seeds build Conv then swap self.conv).</summary>

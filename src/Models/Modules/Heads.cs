@@ -277,6 +277,13 @@ public sealed class V10Detect : DetectV8
         var c3 = Math.Max(ch[0], Math.Min(nc, 100));
         one2one_cv2 = new nn.ModuleList<nn.Sequential>(ch.Select(x => new nn.Sequential(new Conv(x, c2, 3), new Conv(c2, c2, 3), new Conv2d(c2, 4 * reg_max, 1))).ToArray());
         one2one_cv3 = V10Cls(ch, c3);
+        // copy.deepcopy(cv2) / deepcopy(cv3) in the original: each copy gets its own (shared within it) SiLU instance
+        foreach (var branch in new nn.Module[] { one2one_cv2, one2one_cv3 })
+        {
+            var silu = Act.SiLU();
+            foreach (var m in branch.modules())
+                if (m is Conv c && ReferenceEquals(c.act, Act.DefaultSiLU)) c.ShareActivation(silu);
+        }
         register_module("one2one_cv2", one2one_cv2);
         register_module("one2one_cv3", one2one_cv3);
     }
