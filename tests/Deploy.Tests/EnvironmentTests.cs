@@ -24,7 +24,11 @@ public class EnvironmentTests
 
     /// <summary>Variables the programs read that a cluster has no use for, each with the reason.
     /// (For example a setting of the embedded single-machine mode.)</summary>
-    public static readonly Dictionary<string, string> NotNeededInCluster = new();
+    public static readonly Dictionary<string, string> NotNeededInCluster = new()
+    {
+        ["YOLOSWEEP_DEBUG"] = "prints stack traces for CLI errors; a debugging aid, off by default",
+        ["YOLOSWEEP_NATIVE_DIR"] = "overrides where libys_torch.so is found; the images put it beside the assemblies",
+    };
 
     [Fact]
     public void Every_variable_the_source_reads_is_known_to_the_manifests()
