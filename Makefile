@@ -9,7 +9,7 @@ TORCH_CMAKE_PREFIX ?=
 APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: deps native build test test-fast demo bench clean
+.PHONY: deps native build test test-fast demo bench bench-torch clean
 
 # Installs only what is missing; a no-op (one dpkg query) when all is there.
 deps:
@@ -41,6 +41,11 @@ demo: build
 
 bench: build
 	$(DOTNET) run --project bench/YoloSweep.Bench -c Release -- $(ARGS)
+
+# The binding's figures in BENCHMARKS.md (Torch section): ours, then PyTorch 1.13 on the same threads (THREADS=2).
+bench-torch: build
+	$(DOTNET) bench/Torch/bin/$(CONFIG)/net10.0/torch-bench.dll $(or $(THREADS),2)
+	/usr/bin/python3 bench/Torch/bench.py $(or $(THREADS),2)
 
 clean:
 	rm -rf build bin

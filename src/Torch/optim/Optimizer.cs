@@ -166,7 +166,8 @@ public static partial class torch
                         var s = StateOf(p);
                         if (s.Remove(parts[2], out var old)) old.Dispose();
                         var dtype = parts[2] == "step" ? value.dtype : p.dtype;
-                        s[parts[2]] = value.to(p.device, dtype, false).clone().DetachFromDisposeScope();
+                        using var moved = value.to(p.device, dtype, false);
+                        s[parts[2]] = moved.clone().DetachFromDisposeScope();
                     }
                     else if (parts.Length == 3 && parts[0] == "param_groups" && int.TryParse(parts[1], out var gi))
                     {
