@@ -9,7 +9,7 @@ TORCH_CMAKE_PREFIX ?=
 APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: deps native build test test-fast demo bench clean
+.PHONY: deps native build test test-fast demo bench bench-torch clean
 
 # Installs only what is missing; a no-op (one dpkg query) when all is there.
 deps:
@@ -23,7 +23,7 @@ deps:
 native: deps
 	@cmake -S src/Torch/native -B build/native-cmake -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$(NATIVE_DIR) $(if $(TORCH_CMAKE_PREFIX),-DCMAKE_PREFIX_PATH=$(TORCH_CMAKE_PREFIX)) >/dev/null
-	@cmake --build build/native-cmake -j$$(nproc) | grep -vE "^\[|^(Consolidate|Scanning|Built)" || true
+	@cmake --build build/native-cmake -j$$(nproc) | grep -vE "^\[|^(Consolidate|Scanning|Built)|make\[|gmake" || true
 	@test -f $(NATIVE_DIR)/libys_torch.so
 
 build: native
@@ -33,13 +33,19 @@ build: native
 	@chmod +x bin/yolosweep
 
 test: build
-	$(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build -v q --logger "console;verbosity=normal"
+	@mkdir -p build; set -o pipefail; $(DOTNET) test YoloSweep.sln -c $(CONFIG) --no-build 2>&1 | tee build/test.log; \
+	  rc=$$?; scripts/test-summary.sh build/test.log; exit $$rc
 
 demo: build
 	@scripts/demo.sh
 
 bench: build
 	$(DOTNET) run --project bench/YoloSweep.Bench -c Release -- $(ARGS)
+
+# The binding's figures in BENCHMARKS.md (Torch section): ours, then PyTorch 1.13 on the same threads (THREADS=2).
+bench-torch: build
+	$(DOTNET) bench/Torch/bin/$(CONFIG)/net10.0/torch-bench.dll $(or $(THREADS),2)
+	/usr/bin/python3 bench/Torch/bench.py $(or $(THREADS),2)
 
 clean:
 	rm -rf build bin

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static YoloSweep.Torch.torch;
 
@@ -40,10 +41,17 @@ public readonly struct Arg
 
 /// <summary>An ATen operator found by schema name ("aten::conv2d"), called through libtorch's dispatcher so that
 /// autograd, autocast and every backend apply. Handles are cached per name.</summary>
+/// <remarks>The call path is kept allocation-light because every tensor op goes through it: arguments arrive as a
+/// span (C# params span: no array), list arguments are copied into a stack buffer rather than pinned, strings are
+/// converted to UTF-8 once and cached, and results are read straight from a stack buffer.</remarks>
+[SkipLocalsInit]  // the native side writes every output slot it reports; zeroing the buffers costs per call
 public sealed unsafe class Op
 {
-    const int MaxOuts = 256;
+    const int MaxOuts = 64;         // single-result and number calls
+    const int MaxOutsMany = 8192;   // tensor-list results (split, unbind, …)
+    const int ScratchLongs = 256;   // list arguments copied to the stack up to this total
     static readonly ConcurrentDictionary<string, Op> Cache = new();
+    static readonly ConcurrentDictionary<string, IntPtr> Utf8 = new();
     readonly IntPtr _handle;
     public string Name { get; }
 
@@ -56,56 +64,103 @@ public sealed unsafe class Op
     }
 
     /// <summary>The operator named "ns::name" or "ns::name.overload".</summary>
-    public static Op Get(string name) => Cache.GetOrAdd(name, n => new Op(n));
+    public static Op Get(string name) => Cache.TryGetValue(name, out var op) ? op : Cache.GetOrAdd(name, static n => new Op(n));
 
     public string Schema => Marshal.PtrToStringUTF8(Native.Check(Native.ys_op_schema(_handle)))!;
 
     /// <summary>Calls with positional arguments; returns the first tensor result (others are freed).</summary>
-    public static Tensor Call(string name, params Arg[] args) => Get(name).Invoke(args, null).Single();
+    public static Tensor Call(string name, params ReadOnlySpan<Arg> args) => Get(name).InvokeSingle(args, null);
 
     /// <summary>Calls and returns every tensor result in order (tensor lists flattened).</summary>
-    public static Tensor[] CallMany(string name, params Arg[] args) => Get(name).Invoke(args, null).All();
+    public static Tensor[] CallMany(string name, params ReadOnlySpan<Arg> args) => Get(name).InvokeMany(args, null);
+
+    /// <summary>Calls an operator for its effect (e.g. in-place _foreach_ ops returning nothing); results are freed.</summary>
+    public static void Run(string name, params ReadOnlySpan<Arg> args) => Get(name).InvokeNumber(args, null, optional: true);
 
     /// <summary>Calls with keyword arguments after the positional ones.</summary>
-    public static Tensor CallKw(string name, Arg[] args, params (string name, Arg value)[] kw) =>
-        Get(name).Invoke([.. args, .. kw.Select(k => k.value)], kw.Select(k => k.name).ToArray()).Single();
+    public static Tensor CallKw(string name, Arg[] args, params (string name, Arg value)[] kw)
+    {
+        var all = new Arg[args.Length + kw.Length];
+        args.CopyTo(all, 0);
+        var names = new string[kw.Length];
+        for (var i = 0; i < kw.Length; i++) { all[args.Length + i] = kw[i].value; names[i] = kw[i].name; }
+        return Get(name).InvokeSingle(all, names);
+    }
 
     /// <summary>Calls an operator returning a number.</summary>
-    public static double CallScalar(string name, params Arg[] args) => Get(name).Invoke(args, null).Number();
+    public static double CallScalar(string name, params ReadOnlySpan<Arg> args) => Get(name).InvokeNumber(args, null, optional: false);
 
-    internal Results Invoke(Arg[] args, string[]? kwnames)
+    Tensor InvokeSingle(ReadOnlySpan<Arg> args, string[]? kwnames)
+    {
+        var outs = stackalloc Native.Arg[MaxOuts];
+        var n = Invoke(args, kwnames, outs, MaxOuts);
+        Tensor? first = null;
+        for (var i = 0; i < n; i++)
+        {
+            if (outs[i].kind != 1) continue;
+            if (first == null) first = new Tensor(outs[i].p);
+            else Native.ys_tensor_free(outs[i].p);
+        }
+        return first ?? throw new TorchException($"{Name} returned no tensor");
+    }
+
+    Tensor[] InvokeMany(ReadOnlySpan<Arg> args, string[]? kwnames)
+    {
+        var buffer = new Native.Arg[MaxOutsMany];
+        fixed (Native.Arg* outs = buffer)
+        {
+            var n = Invoke(args, kwnames, outs, MaxOutsMany);
+            var count = 0;
+            for (var i = 0; i < n; i++) if (outs[i].kind == 1) count++;
+            var result = new Tensor[count];
+            count = 0;
+            for (var i = 0; i < n; i++) if (outs[i].kind == 1) result[count++] = new Tensor(outs[i].p);
+            return result;
+        }
+    }
+
+    double InvokeNumber(ReadOnlySpan<Arg> args, string[]? kwnames, bool optional)
+    {
+        var outs = stackalloc Native.Arg[MaxOuts];
+        var n = Invoke(args, kwnames, outs, MaxOuts);
+        double? v = null;
+        for (var i = 0; i < n; i++)
+        {
+            var a = outs[i];
+            if (a.kind == 1) Native.ys_tensor_free(a.p);
+            else if (a.kind is 2 or 4) v ??= a.i;
+            else if (a.kind == 3) v ??= a.d;
+        }
+        return v ?? (optional ? double.NaN : throw new TorchException($"{Name} returned no number"));
+    }
+
+    int Invoke(ReadOnlySpan<Arg> args, string[]? kwnames, Native.Arg* outs, int maxOuts)
     {
         var n = args.Length;
         var nkw = kwnames?.Length ?? 0;
-        var native = stackalloc Native.Arg[n];
-        var outs = stackalloc Native.Arg[MaxOuts];
+        var native = stackalloc Native.Arg[Math.Max(n, 1)];
         var kw = stackalloc IntPtr[Math.Max(nkw, 1)];
+        var scratch = stackalloc long[ScratchLongs];
+        var used = 0;
         List<GCHandle>? pins = null;
-        List<IntPtr>? strings = null;
         try
         {
-            for (var i = 0; i < n; i++) native[i] = ToNative(args[i], ref pins, ref strings);
-            for (var i = 0; i < nkw; i++)
-            {
-                strings ??= [];
-                var s = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8(kwnames![i]);
-                strings.Add(s);
-                kw[i] = s;
-            }
+            for (var i = 0; i < n; i++) native[i] = ToNative(args[i], scratch, ref used, ref pins);
+            for (var i = 0; i < nkw; i++) kw[i] = Utf8Of(kwnames![i]);
             int nouts;
-            var rc = Native.ys_op_call(_handle, native, n - nkw, kw, nkw, outs, MaxOuts, &nouts);
-            GC.KeepAlive(args);
+            var rc = Native.ys_op_call(_handle, native, n - nkw, kw, nkw, outs, maxOuts, &nouts);
+            // The tensors behind the handles must not be finalized while the native call runs.
+            for (var i = 0; i < n; i++) GC.KeepAlive(args[i].O);
             if (rc != 0) Native.Throw();
-            return new Results(outs, nouts);
+            return nouts;
         }
         finally
         {
             if (pins != null) foreach (var h in pins) h.Free();
-            if (strings != null) foreach (var s in strings) System.Runtime.InteropServices.Marshal.FreeCoTaskMem(s);
         }
     }
 
-    static Native.Arg ToNative(in Arg a, ref List<GCHandle>? pins, ref List<IntPtr>? strings)
+    static Native.Arg ToNative(in Arg a, long* scratch, ref int used, ref List<GCHandle>? pins)
     {
         var r = new Native.Arg { kind = a.Kind, i = a.I, d = a.D };
         switch (a.Kind)
@@ -114,24 +169,54 @@ public sealed unsafe class Op
                 r.p = ((Tensor)a.O!).Handle;
                 break;
             case 5 or 14:
-                r.len = ((long[])a.O!).Length;
-                r.p = Pin(a.O!, ref pins);
+            {
+                var v = (long[])a.O!;
+                r.len = v.Length;
+                if (used + v.Length <= ScratchLongs)
+                {
+                    var dst = scratch + used;
+                    for (var k = 0; k < v.Length; k++) dst[k] = v[k];
+                    used += v.Length;
+                    r.p = (IntPtr)dst;
+                }
+                else r.p = Pin(v, ref pins);
                 break;
+            }
             case 6:
-                r.len = ((double[])a.O!).Length;
-                r.p = Pin(a.O!, ref pins);
+            {
+                var v = (double[])a.O!;
+                r.len = v.Length;
+                if (used + v.Length <= ScratchLongs)
+                {
+                    var dst = (double*)(scratch + used);
+                    for (var k = 0; k < v.Length; k++) dst[k] = v[k];
+                    used += v.Length;
+                    r.p = (IntPtr)dst;
+                }
+                else r.p = Pin(v, ref pins);
                 break;
+            }
             case 7 or 13:
+            {
                 var ts = (Tensor?[])a.O!;
-                var hs = new IntPtr[ts.Length];
-                for (var k = 0; k < ts.Length; k++) hs[k] = ts[k]?.Handle ?? IntPtr.Zero;
-                r.len = hs.Length;
-                r.p = Pin(hs, ref pins);
+                r.len = ts.Length;
+                if (used + ts.Length <= ScratchLongs)
+                {
+                    var dst = (IntPtr*)(scratch + used);
+                    for (var k = 0; k < ts.Length; k++) dst[k] = ts[k]?.Handle ?? IntPtr.Zero;
+                    used += ts.Length;
+                    r.p = (IntPtr)dst;
+                }
+                else
+                {
+                    var hs = new IntPtr[ts.Length];
+                    for (var k = 0; k < ts.Length; k++) hs[k] = ts[k]?.Handle ?? IntPtr.Zero;
+                    r.p = Pin(hs, ref pins);
+                }
                 break;
+            }
             case 8:
-                strings ??= [];
-                r.p = System.Runtime.InteropServices.Marshal.StringToCoTaskMemUTF8((string)a.O!);
-                strings.Add(r.p);
+                r.p = Utf8Of((string)a.O!);
                 break;
             case 10:
                 r.len = (int)a.D;
@@ -144,54 +229,15 @@ public sealed unsafe class Op
         return r;
     }
 
+    // Argument strings (reduction modes, einsum equations, keyword names) are few and reused: converted once,
+    // kept for the process's life.
+    static IntPtr Utf8Of(string s) =>
+        Utf8.TryGetValue(s, out var p) ? p : Utf8.GetOrAdd(s, static v => Marshal.StringToCoTaskMemUTF8(v));
+
     static IntPtr Pin(object o, ref List<GCHandle>? pins)
     {
         var h = GCHandle.Alloc(o, GCHandleType.Pinned);
         (pins ??= []).Add(h);
         return h.AddrOfPinnedObject();
-    }
-
-    /// <summary>Results of one call, copied out of native memory; owns the tensors until taken.</summary>
-    internal readonly struct Results
-    {
-        readonly Native.Arg[] _items;
-
-        public Results(Native.Arg* outs, int n)
-        {
-            _items = new Native.Arg[n];
-            for (var i = 0; i < n; i++) _items[i] = outs[i];
-        }
-
-        public Tensor Single()
-        {
-            Tensor? first = null;
-            foreach (var a in _items)
-            {
-                if (a.kind != 1) continue;
-                if (first == null) first = new Tensor(a.p);
-                else Native.ys_tensor_free(a.p);
-            }
-            return first ?? throw new TorchException("operator returned no tensor");
-        }
-
-        public Tensor[] All()
-        {
-            var list = new List<Tensor>();
-            foreach (var a in _items)
-                if (a.kind == 1) list.Add(new Tensor(a.p));
-            return list.ToArray();
-        }
-
-        public double Number()
-        {
-            double? v = null;
-            foreach (var a in _items)
-            {
-                if (a.kind == 1) Native.ys_tensor_free(a.p);
-                else if (a.kind is 2 or 4) v ??= a.i;
-                else if (a.kind == 3) v ??= a.d;
-            }
-            return v ?? throw new TorchException("operator returned no number");
-        }
     }
 }

@@ -64,12 +64,16 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial void ys_tensor_free(IntPtr t);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_alias(IntPtr t);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_from_data(void* data, long* shape, int ndim, int dtype);
+    [LibraryImport(Lib)]
+    internal static partial IntPtr ys_tensor_from_blob(void* data, long* shape, int ndim, int dtype,
+        delegate* unmanaged<IntPtr, void> deleter, IntPtr ctx);
     [LibraryImport(Lib)] internal static partial int ys_tensor_ndim(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_shape(IntPtr t, long* shape);
     [LibraryImport(Lib)] internal static partial int ys_tensor_strides(IntPtr t, long* strides);
     [LibraryImport(Lib)] internal static partial int ys_tensor_dtype(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_device(IntPtr t, int* type, int* index);
     [LibraryImport(Lib)] internal static partial long ys_tensor_numel(IntPtr t);
+    [LibraryImport(Lib)] internal static partial int ys_tensor_is_contiguous(IntPtr t, int memoryFormat);
     [LibraryImport(Lib)] internal static partial IntPtr ys_tensor_data_ptr(IntPtr t);
     [LibraryImport(Lib)] internal static partial int ys_tensor_copy_to(IntPtr t, void* dst, long nbytes);
     [LibraryImport(Lib)] internal static partial int ys_tensor_requires_grad(IntPtr t);
@@ -88,6 +92,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial int ys_get_num_threads();
     [LibraryImport(Lib)] internal static partial int ys_autocast_set(int deviceType, int enabled, int dtype);
     [LibraryImport(Lib)] internal static partial int ys_autocast_enabled(int deviceType);
+    [LibraryImport(Lib)] internal static partial int ys_autocast_dtype(int deviceType);
     [LibraryImport(Lib)] internal static partial void ys_autocast_clear_cache();
     [LibraryImport(Lib)] internal static partial void ys_autocast_increment_nesting();
     [LibraryImport(Lib)] internal static partial int ys_autocast_decrement_nesting();

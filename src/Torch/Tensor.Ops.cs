@@ -5,7 +5,7 @@ public static partial class torch
 {
     public partial class Tensor
     {
-        static Tensor C(string op, params Arg[] a) => Op.Call(op, a);
+        static Tensor C(string op, params ReadOnlySpan<Arg> a) => Op.Call(op, a);
 
         // ------------------------------------------------------------ conversion and copies
         public Tensor to(ScalarType t, bool non_blocking = false, bool copy = false) =>
@@ -27,7 +27,13 @@ public static partial class torch
         public Tensor clone() => C("aten::clone", this);
         public Tensor clone(MemoryFormat f) => C("aten::clone", this, f);
         public Tensor contiguous(MemoryFormat f = MemoryFormat.Contiguous) => C("aten::contiguous", this, f);
-        public bool is_contiguous(MemoryFormat f = MemoryFormat.Contiguous) => Op.CallScalar("aten::is_contiguous.memory_format", this, f) != 0;
+        // Not a dispatcher op in libtorch 1.13 (a TensorImpl query), hence its own entry point.
+        public bool is_contiguous(MemoryFormat f = MemoryFormat.Contiguous)
+        {
+            var r = Native.ys_tensor_is_contiguous(Handle, (int)f);
+            if (r < 0) Native.Throw();
+            return r != 0;
+        }
         public Tensor detach() => C("aten::detach", this);
         public Tensor detach_() => C("aten::detach_", this);
         public Tensor requires_grad_(bool value = true) => C("aten::requires_grad_", this, value);
@@ -42,6 +48,13 @@ public static partial class torch
         public Tensor add(double o, double alpha = 1) => C("aten::add.Scalar", this, o, alpha);
         public Tensor add_(Tensor o, double alpha = 1) => C("aten::add_.Tensor", this, o, alpha);
         public Tensor add_(double o, double alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        // Integer scalars stay integers (a double 1.0 cannot be added in place to an int64 tensor).
+        public Tensor add_(long o, long alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        public Tensor add(long o, long alpha = 1) => C("aten::add.Scalar", this, o, alpha);
+        public Tensor sub(long o, long alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
+        public Tensor sub_(long o, long alpha = 1) => C("aten::sub_.Scalar", this, o, alpha);
+        public Tensor mul(long o) => C("aten::mul.Scalar", this, o);
+        public Tensor mul_(long o) => C("aten::mul_.Scalar", this, o);
         public Tensor sub(Tensor o, double alpha = 1) => C("aten::sub.Tensor", this, o, alpha);
         public Tensor sub(double o, double alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
         public Tensor sub_(Tensor o, double alpha = 1) => C("aten::sub_.Tensor", this, o, alpha);
@@ -216,6 +229,13 @@ public static partial class torch
         // ------------------------------------------------------------ operators
         public static Tensor operator +(Tensor a, Tensor b) => a.add(b);
         public static Tensor operator +(Tensor a, double b) => a.add(b);
+        // Integer scalars keep integer tensors integer (PyTorch: int64 tensor + 5 is int64; + 5.0 is float).
+        public static Tensor operator +(Tensor a, long b) => a.add(b);
+        public static Tensor operator +(long a, Tensor b) => b.add(a);
+        public static Tensor operator -(Tensor a, long b) => a.sub(b);
+        public static Tensor operator -(long a, Tensor b) => C("aten::rsub.Scalar", b, a, 1L);
+        public static Tensor operator *(Tensor a, long b) => a.mul(b);
+        public static Tensor operator *(long a, Tensor b) => b.mul(a);
         public static Tensor operator +(double a, Tensor b) => b.add(a);
         public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
         public static Tensor operator -(Tensor a, double b) => a.sub(b);

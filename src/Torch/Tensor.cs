@@ -10,12 +10,18 @@ public static partial class torch
     {
         IntPtr _handle;
         internal DisposeScope? Scope;
+        static long s_live;
 
         internal Tensor(IntPtr handle)
         {
             _handle = handle;
+            Interlocked.Increment(ref s_live);
             DisposeScope.Current?.Add(this);
         }
+
+        /// <summary>Native tensor handles owned by managed Tensor objects and not yet freed, process-wide. A leak
+        /// check: it must return to its value before a step once the step's dispose scope (or the finalizer) ran.</summary>
+        public static long LiveHandles => Interlocked.Read(ref s_live);
 
         internal IntPtr Handle =>
             _handle != IntPtr.Zero ? _handle : throw new ObjectDisposedException("Tensor", "tensor was disposed");
@@ -32,7 +38,9 @@ public static partial class torch
         void Free()
         {
             var h = Interlocked.Exchange(ref _handle, IntPtr.Zero);
-            if (h != IntPtr.Zero) Native.ys_tensor_free(h);
+            if (h == IntPtr.Zero) return;
+            Native.ys_tensor_free(h);
+            Interlocked.Decrement(ref s_live);
         }
 
         ~Tensor() => Free();

@@ -13,6 +13,18 @@ public static partial class torch
             GC.KeepAlive(scores);
             return r;
         }
+
+        /// <summary>Class-aware NMS (torchvision.ops.batched_nms): boxes of different idxs (classes, or images)
+        /// never suppress each other. Boxes are shifted apart by idx × (max coordinate + 1), torchvision's
+        /// coordinate trick, then one greedy NMS runs.</summary>
+        public static Tensor batched_nms(Tensor boxes, Tensor scores, Tensor idxs, double iou_threshold)
+        {
+            if (boxes.numel() == 0) return empty([0], ScalarType.Int64, boxes.device);
+            using var scope = NewDisposeScope();
+            var offsets = idxs.to(boxes.dtype) * (boxes.max() + 1);
+            var shifted = boxes + offsets.unsqueeze(1);
+            return nms(shifted, scores, iou_threshold).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>Image files: JPEG (libjpeg-turbo) and PNG (libpng) as uint8 (H, W, 3) RGB tensors.</summary>

@@ -12,7 +12,7 @@ public static partial class torch
         float32 = ScalarType.Float32, float64 = ScalarType.Float64, int64 = ScalarType.Int64,
         int32 = ScalarType.Int32, uint8 = ScalarType.Byte, @bool = ScalarType.Bool;
 
-    static Tensor C(string op, params Arg[] a) => Op.Call(op, a);
+    static Tensor C(string op, params ReadOnlySpan<Arg> a) => Op.Call(op, a);
 
     // ------------------------------------------------------------ creation
     public static Tensor empty(long[] shape, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
@@ -68,6 +68,43 @@ public static partial class torch
             t = cpu.to(d);
         }
         return t;
+    }
+
+    /// <summary>A CPU tensor that shares the array's memory (no copy, as torch.from_numpy): writes through either
+    /// are seen by the other. The array stays pinned until the tensor and every view of it are freed. Copying
+    /// alternatives: <see cref="tensor{T}(T[], long[], Device?)"/>, or <c>from_array(a).to(device)</c> for a GPU.</summary>
+    public static unsafe Tensor from_array<T>(T[] values, params long[] shape) where T : unmanaged
+    {
+        var dtype = DTypeOf<T>();
+        if (shape.Length == 0) shape = [values.Length];
+        long n = 1;
+        foreach (var s in shape) n *= s;
+        if (n != values.Length) throw new ArgumentException($"{values.Length} values do not fill shape [{string.Join(", ", shape)}]");
+        var pin = GCHandle.Alloc(values, GCHandleType.Pinned);
+        var id = Interlocked.Increment(ref s_pinId);
+        s_pins[id] = pin;
+        IntPtr h;
+        fixed (long* sp = shape)
+            h = Native.ys_tensor_from_blob((void*)pin.AddrOfPinnedObject(), sp, shape.Length, (int)dtype, &ReleasePin, (IntPtr)id);
+        if (h == IntPtr.Zero)
+        {
+            if (s_pins.TryRemove(id, out var p)) p.Free();
+            Native.Throw();
+        }
+        return new Tensor(h);
+    }
+
+    /// <summary>Arrays pinned by from_array whose tensors are still alive (a leak check for tests).</summary>
+    public static int PinnedArrays => s_pins.Count;
+
+    static long s_pinId;
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<long, GCHandle> s_pins = new();
+
+    // Called by libtorch (any thread) when the storage over a pinned array is released.
+    [System.Runtime.InteropServices.UnmanagedCallersOnly]
+    static void ReleasePin(IntPtr id)
+    {
+        if (s_pins.TryRemove((long)id, out var pin)) pin.Free();
     }
 
     public static Tensor tensor<T>(T[] values, long[]? shape = null, Device? device = null) where T : unmanaged =>

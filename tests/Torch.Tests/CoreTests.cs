@@ -54,3 +54,30 @@ public class CoreTests
         Assert.Equal(new[] { "0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked" }, names);
     }
 }
+
+public class ScalarSemanticsTests
+{
+    [Fact]
+    public void Integer_scalars_keep_integer_tensors_integer_as_in_pytorch()
+    {
+        using var s = NewDisposeScope();
+        var j = tensor(new long[] { 1, 2 });
+        Assert.Equal(ScalarType.Int64, (j + 5).dtype);
+        Assert.Equal(new long[] { 6, 7 }, (j + 5).ToArray<long>());
+        Assert.Equal(new long[] { 9, 8 }, (10 - j).ToArray<long>());
+        Assert.Equal(ScalarType.Float32, (j + 0.5).dtype);      // a float scalar promotes, as PyTorch
+        Assert.Equal(ScalarType.Float32, (ones(2) * 3).dtype);
+    }
+
+    [Fact]
+    public void BatchNorm2d_training_forward_counts_batches_and_updates_running_stats()
+    {
+        using var s = NewDisposeScope();
+        using var bn = new nn.BatchNorm2d(1, momentum: 0.5);
+        var x = tensor(new float[] { 1, 2, 3, 6 }, [1, 1, 2, 2]);   // mean 3, unbiased var 14/3
+        bn.call(x);
+        Assert.Equal(1L, bn.num_batches_tracked.item<long>());
+        Assert.Equal(1.5f, bn.running_mean.item<float>(), 6);
+        Assert.Equal(0.5f + 0.5f * 14f / 3f, bn.running_var.item<float>(), 5);
+    }
+}

@@ -247,6 +247,16 @@ YS_API ys_tensor ys_tensor_from_data(const void* data, const int64_t* shape, int
   YS_CATCH(nullptr)
 }
 
+YS_API ys_tensor ys_tensor_from_blob(void* data, const int64_t* shape, int32_t ndim, int32_t dtype,
+                                     void (*deleter)(void* ctx), void* ctx) {
+  YS_TRY {
+    auto t = torch::from_blob(data, c10::IntArrayRef(shape, ndim), [deleter, ctx](void*) { deleter(ctx); },
+                              torch::dtype(static_cast<c10::ScalarType>(dtype)));
+    return new at::Tensor(std::move(t));
+  }
+  YS_CATCH(nullptr)
+}
+
 YS_API int ys_tensor_ndim(ys_tensor t) { return static_cast<int>(YS_T(t).dim()); }
 
 YS_API int ys_tensor_shape(ys_tensor t, int64_t* out) {
@@ -274,6 +284,11 @@ YS_API int ys_tensor_device(ys_tensor t, int32_t* type, int32_t* index) {
 }
 
 YS_API int64_t ys_tensor_numel(ys_tensor t) { return YS_T(t).numel(); }
+
+YS_API int ys_tensor_is_contiguous(ys_tensor t, int32_t memory_format) {
+  YS_TRY { return YS_T(t).is_contiguous(static_cast<c10::MemoryFormat>(memory_format)) ? 1 : 0; }
+  YS_CATCH(-1)
+}
 
 YS_API void* ys_tensor_data_ptr(ys_tensor t) {
   YS_TRY {
@@ -398,6 +413,16 @@ YS_API int ys_autocast_enabled(int32_t device_type) {
   return at::autocast::is_autocast_enabled(dev);
 #else
   return dev == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
+YS_API int32_t ys_autocast_dtype(int32_t device_type) {
+  auto dev = static_cast<c10::DeviceType>(device_type);
+#ifdef YS_NEW_AUTOCAST_API
+  return static_cast<int32_t>(at::autocast::get_autocast_dtype(dev));
+#else
+  return static_cast<int32_t>(dev == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype()
+                                                          : at::autocast::get_autocast_gpu_dtype());
 #endif
 }
 

@@ -59,12 +59,17 @@ YS_API int ys_op_call(ys_op op, const ys_arg* args, int32_t nargs, const char* c
 YS_API void ys_tensor_free(ys_tensor t);
 YS_API ys_tensor ys_tensor_alias(ys_tensor t);  // another handle to the same tensor (shares storage and autograd)
 YS_API ys_tensor ys_tensor_from_data(const void* data, const int64_t* shape, int32_t ndim, int32_t dtype);
+// A CPU tensor over caller-owned memory (no copy). deleter(ctx) runs, on whatever thread drops the last
+// reference to the storage, when libtorch no longer needs the memory.
+YS_API ys_tensor ys_tensor_from_blob(void* data, const int64_t* shape, int32_t ndim, int32_t dtype,
+                                     void (*deleter)(void* ctx), void* ctx);
 YS_API int ys_tensor_ndim(ys_tensor t);
 YS_API int ys_tensor_shape(ys_tensor t, int64_t* out);  // out: ndim entries
 YS_API int ys_tensor_strides(ys_tensor t, int64_t* out);
 YS_API int32_t ys_tensor_dtype(ys_tensor t);
 YS_API int ys_tensor_device(ys_tensor t, int32_t* type, int32_t* index);
 YS_API int64_t ys_tensor_numel(ys_tensor t);
+YS_API int ys_tensor_is_contiguous(ys_tensor t, int32_t memory_format);  // not a dispatcher op: a TensorImpl query
 YS_API void* ys_tensor_data_ptr(ys_tensor t);  // CPU only
 YS_API int ys_tensor_copy_to(ys_tensor t, void* dst, int64_t nbytes);  // contiguous copy to host memory
 YS_API int ys_tensor_requires_grad(ys_tensor t);
@@ -84,6 +89,7 @@ YS_API void ys_set_num_threads(int32_t n);
 YS_API int32_t ys_get_num_threads();
 YS_API int ys_autocast_set(int32_t device_type, int enabled, int32_t dtype);  // returns previous enabled
 YS_API int ys_autocast_enabled(int32_t device_type);
+YS_API int32_t ys_autocast_dtype(int32_t device_type);  // the dtype autocast casts to on that device type
 YS_API void ys_autocast_clear_cache();
 YS_API void ys_autocast_increment_nesting();
 YS_API int ys_autocast_decrement_nesting();

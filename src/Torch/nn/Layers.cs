@@ -109,7 +109,7 @@ public static partial class torch
             public override Tensor forward(Tensor x)
             {
                 if (training)
-                    using (no_grad()) num_batches_tracked.add_(1.0).Dispose();
+                    using (no_grad()) num_batches_tracked.add_(1L).Dispose();  // an int64 buffer: an integer scalar, as PyTorch's += 1
                 return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
             }
         }

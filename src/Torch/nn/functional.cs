@@ -9,7 +9,7 @@ public static partial class torch
         /// <summary>torch.nn.functional: stateless ops, one ATen operator each.</summary>
         public static class functional
         {
-            static Tensor C(string op, params Arg[] a) => Op.Call(op, a);
+            static Tensor C(string op, params ReadOnlySpan<Arg> a) => Op.Call(op, a);
 
             public static Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, long[]? stride = null,
                 long[]? padding = null, long[]? dilation = null, long groups = 1) =>

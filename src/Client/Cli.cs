@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Net;
+using Spectre.Console;
+using YoloSweep.Grains.Sweeps;
+using YoloSweep.Silo;
+
+namespace YoloSweep.Client;
+
+/// <summary>A user error: printed as "error: …" with exit code 1, never a stack trace.</summary>
+public sealed class CliException(string message, IReadOnlyList<string>? details = null) : Exception(message)
+{
+    public IReadOnlyList<string> Details { get; } = details ?? [];
+}
+
+/// <summary>Options and error handling every command shares.</summary>
+public static class Cli
+{
+    public static Option<string> SiloOption() => new("--silo")
+    {
+        Description = "Silo URL (env YOLOSWEEP_SILO)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("YOLOSWEEP_SILO") is { Length: > 0 } s ? s : "http://127.0.0.1:8080",
+    };
+
+    public static Option<string?> TokenOption() => new("--token")
+    {
+        Description = "client bearer token (env YOLOSWEEP_TOKEN)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("YOLOSWEEP_TOKEN"),
+    };
+
+    public static Option<string> FormatOption(params string[] formats)
+    {
+        var o = new Option<string>("--format") { Description = "output: " + string.Join("|", formats), DefaultValueFactory = _ => formats[0] };
+        o.AcceptOnlyFromAmong(formats);
+        return o;
+    }
+
+    public static SiloClient Connect(ParseResult p, Option<string> silo, Option<string?> token)
+    {
+        var t = p.GetValue(token);
+        if (string.IsNullOrEmpty(t)) throw new CliException("no token: set YOLOSWEEP_TOKEN or pass --token (the Silo's client token)");
+        return new SiloClient(p.GetValue(silo)!, t);
+    }
+
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output (scripts, CI logs): plain text, wide enough that tables do not wrap.
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+                Out = new AnsiConsoleOutput(Console.Out),
+            });
+            AnsiConsole.Console.Profile.Width = 250;
+        }
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await root.Parse(args).InvokeAsync(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e);
+        }
+    }
+
+    /// <summary>Turns known failures into one clear line (plus details) and an exit code.</summary>
+    public static int Report(Exception e)
+    {
+        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        void Line(string text) => err.MarkupLine("[red]error:[/] " + Markup.Escape(text));
+        switch (e)
+        {
+            case CliException c:
+                Line(c.Message);
+                foreach (var d in c.Details) err.WriteLine("  " + d);
+                return 1;
+            case SweepSpecException s:
+                Line($"the sweep file does not validate ({s.Errors.Count} error(s)):");
+                foreach (var d in s.Errors) err.WriteLine("  " + d);
+                return 1;
+            case SiloConfigException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException:
+                Line(e.Message);
+                return 1;
+            case HttpRequestException h:
+                Line(h.StatusCode is null ? $"cannot reach the Silo: {h.Message}" : h.Message);
+                return 1;
+            case TaskCanceledException or OperationCanceledException:
+                Line("interrupted");
+                return 130;
+            default:
+                Line($"unexpected {e.GetType().Name}: {e.Message}");
+                if (Environment.GetEnvironmentVariable("YOLOSWEEP_DEBUG") == "1") err.WriteException(e);
+                else err.WriteLine("  (set YOLOSWEEP_DEBUG=1 for the stack trace)");
+                return 70;
+        }
+    }
+
+    public static string ReadSweepFile(string path)
+    {
+        if (!File.Exists(path)) throw new CliException($"sweep file not found: {path}");
+        return File.ReadAllText(path);
+    }
+
+    public static bool IsUnauthorized(HttpStatusCode s) => s is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+}

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using YoloSweep.Client.Output;
+using YoloSweep.Grains.Trials;
+
+namespace YoloSweep.Client.Commands;
+
+/// <summary>`yolosweep trials [--sweep S] [--state X]`.</summary>
+public static class TrialsCommand
+{
+    public static Command Build()
+    {
+        var sweep = new Option<string?>("--sweep") { Description = "only this sweep" };
+        var state = new Option<string?>("--state") { Description = "only this state: " + string.Join("|", Enum.GetValues<TrialState>().Select(s => s.ToDb())) };
+        state.AcceptOnlyFromAmong(Enum.GetValues<TrialState>().Select(s => s.ToDb()).ToArray());
+        var silo = Cli.SiloOption();
+        var token = Cli.TokenOption();
+        var format = Cli.FormatOption("table", "json", "csv");
+        var c = new Command("trials", "list trials with their state, attempt, epoch and result") { sweep, state, silo, token, format };
+        c.SetAction(async (p, ct) =>
+        {
+            using var client = Cli.Connect(p, silo, token);
+            ListOutput.Trials(await client.TrialsAsync(p.GetValue(sweep), p.GetValue(state), ct), p.GetValue(format)!);
+            return 0;
+        });
+        return c;
+    }
+}

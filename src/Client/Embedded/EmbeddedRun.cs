@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using Spectre.Console;
+using YoloSweep.Client.Output;
+using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Grains.Sweeps;
+using YoloSweep.Silo;
+using YoloSweep.Trainer.Host;
+
+namespace YoloSweep.Client.Embedded;
+
+public sealed record EmbeddedRunOptions
+{
+    public required string SweepPath { get; init; }
+    public string RunsDir { get; init; } = "runs";
+    public string? Db { get; init; }
+    public string Devices { get; init; } = "cpu";
+    public string Format { get; init; } = "table";
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(20);
+    public int? Port { get; init; }
+}
+
+/// <summary>
+/// `yolosweep run`: a Silo (SQLite file under runs/NAME) and a trainer host in this process, talking over loopback
+/// HTTP exactly as in a cluster; trials still run in child processes. Running the same file again resumes the sweep.
+/// </summary>
+public static class EmbeddedRun
+{
+    public static async Task<int> RunAsync(EmbeddedRunOptions o, CancellationToken ct)
+    {
+        var yaml = Cli.ReadSweepFile(o.SweepPath);
+        var spec = SweepSpecParser.Parse(yaml, o.SweepPath);
+        var runDir = Path.GetFullPath(Path.Combine(o.RunsDir, spec.Name));
+        Directory.CreateDirectory(runDir);
+        var devices = Trainer.Host.Devices.Parse(o.Devices);
+        string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var (clientToken, trainerToken) = (NewToken(), NewToken());
+
+        await using var silo = await SiloApp.StartAsync(new SiloOptions
+        {
+            Db = o.Db ?? Path.Combine(runDir, "yolosweep.db"), ClientToken = clientToken, TrainerToken = trainerToken,
+            Urls = $"http://127.0.0.1:{o.Port ?? 0}", LogToConsole = false, LogFile = Path.Combine(runDir, "silo.log"),
+            LeaseDuration = o.LeaseDuration, ReaperGrace = TimeSpan.Zero, ReaperInterval = TimeSpan.FromSeconds(1),
+        }, ct);
+        using var client = new SiloClient(silo.BaseUrl, clientToken);
+        var submitted = await client.SubmitAsync(yaml, Path.GetFileName(o.SweepPath), ct).ConfigureAwait(false);
+        var console = AnsiConsole.Console;
+        var machineReadable = o.Format is "json" or "csv";
+        var info = machineReadable ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : console;
+        info.MarkupLine($"[bold]{Markup.Escape(spec.Name)}[/]: {submitted.Trials} trials" +
+                        (submitted.Outcome == "created" ? "" : " [yellow](resuming the earlier run)[/]") +
+                        $" on {devices.Count} device slot(s) → {Markup.Escape(runDir)}");
+        info.MarkupLine($"web leaderboard: [link]{silo.BaseUrl}/#token={clientToken}[/]");
+
+        var log = Logging.Create(Path.Combine(runDir, "trainer.log"), console: false).ForContext("SourceContext", "Trainer");
+        var hostOptions = new TrainerHostOptions
+        {
+            Silo = silo.BaseUrl, Token = trainerToken, Devices = devices, Name = "embedded",
+            SharedDir = Environment.GetEnvironmentVariable("YOLOSWEEP_SHARED_DIR") is { Length: > 0 } shared ? shared : Path.GetFullPath(Path.Combine(o.RunsDir, "shared")),
+            PollInterval = TimeSpan.FromMilliseconds(500),
+        };
+        using var leaseClient = new SiloLeaseClient(silo.BaseUrl, trainerToken);
+        var host = new TrainerHost(hostOptions, leaseClient, new ChildProcessTrialRunner(hostOptions.TrialCommand, hostOptions.SharedDir, log), log);
+        using var stopHost = new CancellationTokenSource();
+        var hostTask = host.RunAsync(stopHost.Token);
+
+        var interrupted = false;
+        try
+        {
+            await ProgressView.ShowAsync(silo.Store, spec.Name, info, interactive: !machineReadable && !Console.IsOutputRedirected && console.Profile.Capabilities.Interactive, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
+        await stopHost.CancelAsync();
+        await hostTask;
+        await ((IAsyncDisposable)log).DisposeAsync();
+        if (interrupted)
+        {
+            info.MarkupLine("[yellow]interrupted[/]: run the same command again to resume from the checkpoints");
+            return 130;
+        }
+
+        var sweep = (await silo.Store.GetSweepAsync(spec.Name, CancellationToken.None))!;
+        var rows = Leaderboard.Build(await silo.Store.ListResultsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
+        LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
+        var failed = sweep.Counts.GetValueOrDefault(Grains.Trials.TrialState.Failed);
+        if (failed > 0)
+        {
+            info.MarkupLine($"[red]{failed} trial(s) failed[/]; reasons in {Markup.Escape(Path.Combine(runDir, "silo.log"))} and the trial logs under {Markup.Escape(hostOptions.SharedDir)}");
+            foreach (var t in await silo.Store.ListTrialsAsync(new Grains.Stores.TrialQuery(spec.Name, Grains.Trials.TrialState.Failed), CancellationToken.None))
+                info.MarkupLine($"  {t.Id} {Markup.Escape(t.Spec.Model)} {t.Spec.Scale} seed {t.Spec.Seed}: {Markup.Escape(t.Error ?? "")}");
+        }
+        info.MarkupLine($"results: yolosweep leaderboard --db {Markup.Escape(Path.Combine(runDir, "yolosweep.db"))} --sweep {Markup.Escape(spec.Name)}");
+        return failed > 0 ? 1 : 0;
+    }
+}

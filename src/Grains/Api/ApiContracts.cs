@@ -1,0 +1,47 @@
+using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Grains.Sweeps;
+using YoloSweep.Grains.Trials;
+
+namespace YoloSweep.Grains.Api;
+
+// The JSON shapes of the Silo's HTTP API (/api/v1), shared by the Silo, the trainer host and the CLI.
+// Plain records: nothing here knows about HTTP.
+
+public sealed record ErrorResponse(string Error, IReadOnlyList<string>? Details = null);
+
+public sealed record SubmitSweepRequest(string Yaml, string? File = null);
+public sealed record SubmitSweepResponse(string Sweep, string Outcome, int Trials);
+
+public sealed record SweepView(string Name, string Status, int Priority, DateTimeOffset CreatedAt, int Total, int Finished,
+    IReadOnlyDictionary<string, int> Counts, string? SpecYaml = null)
+{
+    public static SweepView From(Sweep s, bool withSpec = false) =>
+        new(s.Name, s.Status, s.Priority, s.CreatedAt, s.Total, s.Finished,
+            s.Counts.OrderBy(c => c.Key).ToDictionary(c => c.Key.ToDb(), c => c.Value), withSpec ? s.SpecYaml : null);
+}
+
+public sealed record TrialView(string Id, string Sweep, string Model, string Scale, IReadOnlyDictionary<string, string> Knobs, int Seed,
+    string State, int Attempt, long FencingToken, string? HostId, DateTimeOffset? LeaseExpiresAt, int? StartEpoch, int EpochsDone,
+    int Epochs, string? Error, TrialMetrics? Metrics, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    public static TrialView From(Trial t) =>
+        new(t.Id, t.Sweep, t.Spec.Model, t.Spec.Scale, t.Spec.Knobs, t.Spec.Seed, t.State.ToDb(), t.Attempt, t.FencingToken, t.HostId,
+            t.LeaseExpiresAt, t.StartEpoch, t.EpochsDone, t.Spec.Train.Epochs, t.Error, t.Metrics, t.CreatedAt, t.FinishedAt);
+}
+
+public sealed record DeviceView(string Name, long MemoryMb = 0);
+public sealed record RegisterHostRequest(string HostId, string? Name, IReadOnlyList<DeviceView> Devices);
+public sealed record RegisterHostResponse(string HostId, double LeaseSeconds);
+
+public sealed record AcquireRequest(string HostId, int FreeDevices, int Max = 1);
+public sealed record LeaseView(string TrialId, long FencingToken, int Attempt, bool Resume, double LeaseSeconds, DateTimeOffset ExpiresAt, TrialSpec Spec);
+public sealed record AcquireResponse(IReadOnlyList<LeaseView> Leases);
+
+public sealed record RenewRequest(long FencingToken);
+public sealed record StartRequest(long FencingToken, int StartEpoch = 1);
+public sealed record EpochRequest(long FencingToken, EpochReport Epoch);
+public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics);
+public sealed record FailRequest(long FencingToken, string Reason, bool Retryable = true);
+/// <summary>accepted | stale | cancelled | not_found</summary>
+public sealed record ReportResponse(string Status);
+

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using YoloSweep.Torch;
+using static YoloSweep.Torch.torch;
+
+namespace YoloSweep.Models;
+
+/// <summary>`model info`: the per-layer table (index, from, n, params, module, arguments) and the summary line
+/// (layers, parameters, gradients, GFLOPs at 640 by thop's rules), as text or one JSON object.</summary>
+public sealed record ModelSummary(string Model, string? Scale, long Nc, IReadOnlyDictionary<string, string> Knobs, IReadOnlyList<LayerInfo> Rows,
+    int Layers, long Parameters, long Gradients, double GFlops, float[] Strides, double? LatencyMs = null, int? LatencyImgsz = null, string? Device = null)
+{
+    public static ModelSummary Of(DetectionModel m, int imgsz = 640) =>
+        new(m.Name, m.Scale, m.Nc, m.Knobs, m.Layers, m.ModuleCount, m.ParameterCount, m.GradientCount, m.GFlops(imgsz), m.Strides);
+
+    public string Table()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"{"",3}{"from",18}{"n",3}{"params",10}  {"module",-40}{"arguments",-30}");
+        foreach (var r in Rows)
+        {
+            var from = r.FromIsList ? "[" + string.Join(", ", r.From) + "]" : r.From[0].ToString(CultureInfo.InvariantCulture);
+            sb.AppendLine($"{r.Index,3}{from,18}{r.N,3}{r.Params,10}  {r.Module,-40}{r.Arguments,-30}");
+        }
+        sb.Append(SummaryLine());
+        return sb.ToString();
+    }
+
+    public string SummaryLine()
+    {
+        var s = $"{Model}{Scale} summary: {Layers} layers, {Parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters, {Gradients.ToString("N0", CultureInfo.InvariantCulture)} gradients, {GFlops.ToString("F1", CultureInfo.InvariantCulture)} GFLOPs";
+        if (LatencyMs is { } l) s += $", latency {l.ToString("F1", CultureInfo.InvariantCulture)} ms (batch 1, {LatencyImgsz}×{LatencyImgsz}, {Device})";
+        return s;
+    }
+
+    public string Json() => JsonSerializer.Serialize(new
+    {
+        model = Model,
+        scale = Scale,
+        nc = Nc,
+        knobs = Knobs,
+        layers = Layers,
+        parameters = Parameters,
+        gradients = Gradients,
+        gflops = Math.Round(GFlops, 3),
+        strides = Strides,
+        latency_ms = LatencyMs,
+        latency_imgsz = LatencyImgsz,
+        device = Device,
+        rows = Rows.Select(r => new { index = r.Index, from = r.FromIsList ? (object)r.From : r.From[0], n = r.N, @params = r.Params, module = r.Module, arguments = r.Arguments }),
+    });
+
+    /// <summary>Median forward latency (ms) in eval mode at batch 1 after warm-up.</summary>
+    public static double MeasureLatency(DetectionModel m, int imgsz, Device device, int warmup = 2, int runs = 5)
+    {
+        m.to(device);
+        m.eval();
+        using var _ = no_grad();
+        using var x = rand([1, 3, imgsz, imgsz], null, ScalarType.Float32, device);
+        var times = new List<double>();
+        for (var i = 0; i < warmup + runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (var o = m.Forward(x))
+                if (device.type == DeviceType.CUDA) cuda.synchronize(device.index < 0 ? 0 : device.index);
+            if (i >= warmup) times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

@@ -1,0 +1,66 @@
+using YoloSweep.Grains.Api;
+using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Sweeps;
+
+namespace YoloSweep.Silo.Api;
+
+/// <summary>/api/v1/sweeps: submit (client), list, show, cancel (client).</summary>
+public static class SweepsApi
+{
+    /// <summary>A guard against a typo exploding a sweep into millions of rows.</summary>
+    public const int MaxTrialsPerSweep = 200_000;
+
+    public static void Map(RouteGroupBuilder read, RouteGroupBuilder client, SiloOptions options)
+    {
+        client.MapPost("/sweeps", async (HttpContext http, ISweepStore store, ILogger<Sweep> log) =>
+        {
+            var contentType = http.Request.ContentType ?? "";
+            string yaml, file;
+            if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) || contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
+            {
+                var (text, error) = await Http.ReadTextAsync(http, options.MaxBodyBytes);
+                if (error is not null) return error;
+                (yaml, file) = (text!, "sweep.yaml");
+            }
+            else
+            {
+                var (body, error) = await Http.ReadAsync<SubmitSweepRequest>(http, options.MaxBodyBytes);
+                if (error is not null) return error;
+                if (string.IsNullOrWhiteSpace(body!.Yaml)) return Http.Error(400, "'yaml' (the sweep file's text) is required");
+                (yaml, file) = (body.Yaml, Path.GetFileName(body.File ?? "sweep.yaml"));
+            }
+
+            SweepSpec spec;
+            try { spec = SweepSpecParser.Parse(yaml, file); }
+            catch (SweepSpecException e) { return Http.Error(400, $"invalid sweep: {e.Errors.Count} error(s)", e.Errors); }
+            var trials = SweepExpander.Expand(spec);
+            if (trials.Count == 0) return Http.Error(400, "the sweep expands to no trials");
+            if (trials.Count > MaxTrialsPerSweep) return Http.Error(400, $"the sweep expands to {trials.Count} trials (limit {MaxTrialsPerSweep})");
+
+            var (outcome, sweep) = await store.SubmitSweepAsync(spec, yaml, trials, http.RequestAborted);
+            switch (outcome)
+            {
+                case SubmitOutcome.NameConflict:
+                    return Http.Error(409, $"a different sweep named '{spec.Name}' already exists; rename this one or cancel that one");
+                case SubmitOutcome.Created:
+                    log.LogInformation("Sweep {Sweep} submitted: {Trials} trials", spec.Name, trials.Count);
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "created", sweep!.Total), 201);
+                default:
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "already_exists", sweep!.Total));
+            }
+        });
+
+        read.MapGet("/sweeps", async (ISweepStore store, CancellationToken ct) =>
+            Http.Ok((await store.ListSweepsAsync(ct)).Select(s => SweepView.From(s)).ToList()));
+
+        read.MapGet("/sweeps/{name}", async (string name, ISweepStore store, CancellationToken ct) =>
+            await store.GetSweepAsync(name, ct) is { } s ? Http.Ok(SweepView.From(s, withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
+
+        client.MapPost("/sweeps/{name}/cancel", async (string name, ISweepStore store, ILogger<Sweep> log, CancellationToken ct) =>
+        {
+            if (!await store.CancelSweepAsync(name, ct)) return Http.Error(404, $"no sweep named '{name}'");
+            log.LogInformation("Sweep {Sweep} cancelled", name);
+            return Http.Ok(SweepView.From((await store.GetSweepAsync(name, ct))!));
+        });
+    }
+}

@@ -1,0 +1,68 @@
+using YoloSweep.Grains.Api;
+using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Trials;
+
+namespace YoloSweep.Silo.Api;
+
+/// <summary>/api/v1/trials and /api/v1/leaderboard: read-only views for clients (and trainers).</summary>
+public static class TrialsApi
+{
+    public static void Map(RouteGroupBuilder read)
+    {
+        read.MapGet("/trials", async (string? sweep, string? state, int? limit, ISweepStore store, CancellationToken ct) =>
+        {
+            TrialState? s = null;
+            if (state is not null)
+            {
+                if (!Enum.TryParse<TrialState>(state, ignoreCase: true, out var parsed))
+                    return Http.Error(400, $"unknown state '{state}'; use one of {string.Join(", ", Enum.GetValues<TrialState>().Select(x => x.ToDb()))}");
+                s = parsed;
+            }
+            if (limit is < 1 or > 100_000) return Http.Error(400, "limit must be in 1..100000");
+            var trials = await store.ListTrialsAsync(new TrialQuery(sweep, s, limit ?? 10_000), ct);
+            return Http.Ok(trials.Select(TrialView.From).ToList());
+        });
+
+        read.MapGet("/trials/{id}", async (string id, ISweepStore store, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(TrialView.From(t)) : Http.Error(404, $"no trial '{id}'"));
+
+        read.MapGet("/trials/{id}/metrics", async (string id, ISweepStore store, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEpochsAsync(id, ct)));
+
+        read.MapGet("/trials/{id}/events", async (string id, ISweepStore store, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEventsAsync(id, ct)));
+
+        read.MapGet("/leaderboard", async (HttpRequest req, ISweepStore store, CancellationToken ct) =>
+        {
+            var q = req.Query;
+            int? top = null;
+            if (q["top"].ToString() is { Length: > 0 } topText)
+            {
+                if (!int.TryParse(topText, out var t) || t < 1) return Http.Error(400, "top must be a positive integer");
+                top = t;
+            }
+            var query = new LeaderboardQuery
+            {
+                Sweep = Nonempty(q["sweep"]),
+                GroupBy = (Nonempty(q["group_by"]) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Sort = Nonempty(q["sort"]) ?? "map50_95",
+                Ascending = q["asc"] == "true",
+                Model = Nonempty(q["model"]),
+                Scale = Nonempty(q["scale"]),
+                Top = top,
+            };
+            if (query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null) return Http.Error(404, $"no sweep named '{query.Sweep}'");
+            try
+            {
+                return Http.Ok(Leaderboard.Build(await store.ListResultsAsync(query.Sweep, ct), query));
+            }
+            catch (ArgumentException e)
+            {
+                return Http.Error(400, e.Message);
+            }
+        });
+    }
+
+    static string? Nonempty(Microsoft.Extensions.Primitives.StringValues v) => v.ToString() is { Length: > 0 } s ? s : null;
+}

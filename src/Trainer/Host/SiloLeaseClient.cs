@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using YoloSweep.Grains;
+using YoloSweep.Grains.Api;
+using YoloSweep.Grains.Trials;
+
+namespace YoloSweep.Trainer.Host;
+
+/// <summary>The Silo as a trainer host sees it: register, lease, report. Network errors surface as HttpRequestException.</summary>
+public sealed class SiloLeaseClient : IDisposable
+{
+    readonly HttpClient _http;
+
+    public SiloLeaseClient(string baseUrl, string token, HttpMessageHandler? handler = null)
+    {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/");
+        _http.Timeout = TimeSpan.FromSeconds(30);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public async Task<RegisterHostResponse> RegisterAsync(RegisterHostRequest request, CancellationToken ct) =>
+        await Send<RegisterHostResponse>("api/v1/hosts", request, ct);
+
+    /// <summary>Leases; throws <see cref="KeyNotFoundException"/> when the Silo does not know this host (register again).</summary>
+    public async Task<IReadOnlyList<LeaseView>> AcquireAsync(string hostId, int freeDevices, int max, CancellationToken ct) =>
+        (await Send<AcquireResponse>("api/v1/leases", new AcquireRequest(hostId, freeDevices, max), ct)).Leases;
+
+    public Task<ReportStatus> RenewAsync(string trialId, long token, CancellationToken ct) => Report($"{trialId}/renew", new RenewRequest(token), ct);
+    public Task<ReportStatus> StartAsync(string trialId, long token, int startEpoch, CancellationToken ct) => Report($"{trialId}/start", new StartRequest(token, startEpoch), ct);
+    public Task<ReportStatus> EpochAsync(string trialId, long token, EpochReport epoch, CancellationToken ct) => Report($"{trialId}/epoch", new EpochRequest(token, epoch), ct);
+    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, CancellationToken ct) => Report($"{trialId}/complete", new CompleteRequest(token, metrics), ct);
+    public Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable, CancellationToken ct) => Report($"{trialId}/fail", new FailRequest(token, reason, retryable), ct);
+
+    async Task<ReportStatus> Report(string path, object body, CancellationToken ct)
+    {
+        using var r = await _http.PostAsJsonAsync("api/v1/leases/" + path, body, Json.Options, ct);
+        if (r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            var answer = await r.Content.ReadFromJsonAsync<ReportResponse>(Json.Options, ct);
+            return answer?.Status switch
+            {
+                "accepted" => ReportStatus.Accepted,
+                "stale" => ReportStatus.Stale,
+                "cancelled" => ReportStatus.Cancelled,
+                "not_found" => ReportStatus.NotFound,
+                _ => throw new HttpRequestException($"unexpected answer from the Silo: {(int)r.StatusCode}"),
+            };
+        }
+        throw new HttpRequestException($"Silo answered {(int)r.StatusCode} to {path}: {await r.Content.ReadAsStringAsync(ct)}", null, r.StatusCode);
+    }
+
+    async Task<T> Send<T>(string path, object body, CancellationToken ct)
+    {
+        using var r = await _http.PostAsJsonAsync(path, body, Json.Options, ct);
+        if (r.StatusCode == HttpStatusCode.NotFound && path == "api/v1/leases") throw new KeyNotFoundException("host not registered");
+        if (!r.IsSuccessStatusCode)
+            throw new HttpRequestException($"Silo answered {(int)r.StatusCode} to {path}: {await r.Content.ReadAsStringAsync(ct)}", null, r.StatusCode);
+        return (await r.Content.ReadFromJsonAsync<T>(Json.Options, ct))!;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,80 @@
+using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Trials;
+
+namespace YoloSweep.Grains.Tests;
+
+public class LeaderboardTests
+{
+    static TrialResult R(string model, string knobs, int seed, double map, double gflops, double latency = 1, string scale = "n", string sweep = "s") =>
+        new($"{model}{knobs}{seed}{scale}{sweep}", sweep, model, scale, knobs, seed,
+            new TrialMetrics { Map50_95 = map, Map50 = map + 0.2, Gflops = gflops, LatencyMs = latency, Params = 1000, TrainSeconds = 10 });
+
+    static readonly TrialResult[] Results =
+    [
+        R("yolov5", "", 0, 0.30, 4.0), R("yolov5", "", 1, 0.32, 4.0),
+        R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=2", 0, 0.33, 3.5), R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=2", 1, 0.35, 3.5),
+        R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=4", 0, 0.28, 3.0), R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=4", 1, 0.30, 3.0),
+        R("yolov8", "", 0, 0.40, 8.0, latency: 3),
+        R("yolov8-dsconv", "dsconv.bits=4 dsconv.block_size=8", 0, 0.38, 8.5, latency: 2),
+    ];
+
+    [Fact]
+    public void Rows_aggregate_seeds_with_mean_and_std_and_rank_by_map50_95()
+    {
+        var rows = Leaderboard.Build(Results, new LeaderboardQuery());
+        Assert.Equal(["yolov8", "yolov8-dsconv", "yolov5-c3faster", "yolov5", "yolov5-c3faster"], rows.Select(r => r.Model));
+        var faster2 = rows[2];
+        Assert.Equal(2, faster2.Seeds);
+        Assert.Equal(0.34, faster2.Map50_95.Mean, 6);
+        Assert.Equal(Math.Sqrt(0.0002), faster2.Map50_95.Std, 6);
+        Assert.Equal(3, faster2.Rank);
+    }
+
+    [Fact]
+    public void Delta_is_against_the_family_baseline_at_the_same_scale()
+    {
+        var rows = Leaderboard.Build(Results, new LeaderboardQuery());
+        Assert.Equal(0.34 - 0.31, rows.Single(r => r.Knobs.Contains("n_div=2")).DeltaMap50_95!.Value, 6);
+        Assert.Equal(0.38 - 0.40, rows.Single(r => r.Model == "yolov8-dsconv").DeltaMap50_95!.Value, 6);
+        Assert.Equal(0, rows.Single(r => r.Model == "yolov5").DeltaMap50_95!.Value, 9);
+        Assert.Equal("yolov8", rows.Single(r => r.Model == "yolov8-dsconv").Baseline);
+    }
+
+    [Fact]
+    public void Pareto_flags_mark_the_accuracy_cost_frontier()
+    {
+        var rows = Leaderboard.Build(Results, new LeaderboardQuery());
+        // GFLOPs frontier: n_div=4 (3.0), n_div=2 (3.5), yolov8 (8.0); yolov5 and dsconv are dominated.
+        Assert.Equal(["yolov5-c3faster pconv.mlp_ratio=2 pconv.n_div=2", "yolov5-c3faster pconv.mlp_ratio=2 pconv.n_div=4", "yolov8 "],
+            rows.Where(r => r.ParetoGflops).Select(r => $"{r.Model} {r.Knobs}").Order());
+        // Latency: dsconv (2 ms, 0.38) is not dominated by yolov8 (3 ms, 0.40).
+        Assert.True(rows.Single(r => r.Model == "yolov8-dsconv").ParetoLatency);
+        Assert.False(rows.Single(r => r.Model == "yolov5").ParetoLatency);
+    }
+
+    [Fact]
+    public void Group_by_a_knob_filter_sort_and_top()
+    {
+        var byKnob = Leaderboard.Build(Results, new LeaderboardQuery { GroupBy = ["model", "pconv.n_div"], Model = "yolov5-c3faster" });
+        Assert.Equal(["pconv.n_div=2", "pconv.n_div=4"], byKnob.Select(r => r.Knobs));
+        Assert.Equal(0.34 - 0.31, byKnob[0].DeltaMap50_95!.Value, 6); // baseline still found though filtered out
+
+        var cheapest = Leaderboard.Build(Results, new LeaderboardQuery { Sort = "gflops", Ascending = true, Top = 2 });
+        Assert.Equal([3.0, 3.5], cheapest.Select(r => r.Gflops));
+        Assert.Throws<ArgumentException>(() => Leaderboard.Build(Results, new LeaderboardQuery { Sort = "bogus" }));
+        Assert.Throws<ArgumentException>(() => Leaderboard.Build(Results, new LeaderboardQuery { GroupBy = ["bogus"] }));
+    }
+
+    [Fact]
+    public void Across_sweeps_identical_configurations_pool_their_seeds_and_a_sweep_filter_separates_them()
+    {
+        var results = Results.Append(R("yolov5", "", 2, 0.34, 4.0, sweep: "other")).ToList();
+        var across = Leaderboard.Build(results, new LeaderboardQuery());
+        var v5 = across.Single(r => r.Model == "yolov5");
+        Assert.Equal(3, v5.Seeds);
+        Assert.Equal("other,s", v5.Sweeps);
+        var only = Leaderboard.Build(results, new LeaderboardQuery { Sweep = "other" });
+        Assert.Equal(0.34, Assert.Single(only).Map50_95.Mean, 6);
+    }
+}

@@ -1,0 +1,39 @@
+using YoloSweep.Models;
+using YoloSweep.Models.Modules;
+using Xunit.Abstractions;
+
+namespace YoloSweep.Models.Tests;
+
+/// <summary>Parameter counts and GFLOPs equal the seeds' and the reference models' printed figures.</summary>
+public class ZooCountsTests(ITestOutputHelper log)
+{
+    void Expect(DetectionModel m, long parameters, long gradients, double gflops)
+    {
+        var g = m.GFlops(640);
+        log.WriteLine($"{m.Name} {m.Scale}: {m.ParameterCount} params, {m.GradientCount} gradients, {g:F3} GFLOPs, {m.ModuleCount} layers");
+        Assert.Equal(parameters, m.ParameterCount);
+        Assert.Equal(gradients, m.GradientCount);
+        if (!double.IsNaN(gflops)) Assert.Equal(gflops, Math.Round(g, 1));
+    }
+
+    [Fact] public void C3_Faster_l_nc80_is_31797373_params_72_0_GFLOPs() { using var m = ModelCatalog.Build("yolov5-c3faster", "l"); Expect(m, 31_797_373, 31_797_373, 72.0); }
+    [Fact] public void C3_AKConv_l_nc80_is_41928079_params_105_9_GFLOPs() { using var m = ModelCatalog.Build("yolov5-akconv", "l"); Expect(m, 41_928_079, 41_928_079, 105.9); }
+    [Fact] public void Yolov5s_nc80_is_7235389_params_16_6_GFLOPs() { using var m = ModelCatalog.Build("yolov5", "s"); Expect(m, 7_235_389, 7_235_389, 16.6); }
+    [Fact] public void Yolov8n_is_3157200_params_3157184_gradients_8_9_GFLOPs() { using var m = ModelCatalog.Build("yolov8", "n"); Expect(m, 3_157_200, 3_157_184, 8.9); }
+    [Fact] public void Yolov10n_is_2775520_params_8_7_GFLOPs() { using var m = ModelCatalog.Build("yolov10", "n"); Expect(m, 2_775_520, 2_775_504, 8.7); }
+
+    [Fact]
+    public void EfficientViT_l_nc3_is_22414248_params_42_4_GFLOPs_with_a_2155680_backbone()
+    {
+        using var m = ModelCatalog.Build("yolov5-efficientvit", "l", 3);
+        Assert.Equal(2_155_680, m.Layers[0].Params);
+        Expect(m, 22_414_248, 22_414_248, 42.4);
+    }
+
+    [Fact]
+    public void Seed004_code_and_yaml_nc1_is_33918422_params_33918406_gradients()
+    {
+        using var m = ModelCatalog.Build("yolov10-dsconv", "l", 1);
+        Expect(m, 33_918_422, 33_918_406, double.NaN);
+    }
+}
