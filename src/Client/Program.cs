@@ -15,6 +15,8 @@ Command[] groups =
     TrainerCommand.Build(),      // trainer — a trainer host agent
     TrialCommands.Build(),       // trial run — one trial in a child process
     ModelCommands.Build(),       // model info|run — the model zoo
+    TrainCommands.Build(),       // train — one training run
+    DataCommands.Build(),        // data synth — a synthetic detection dataset
 ];
 foreach (var group in groups) root.Subcommands.Add(group);
 return await Cli.InvokeAsync(root, args);
