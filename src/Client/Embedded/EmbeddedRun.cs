@@ -82,7 +82,7 @@ public static class EmbeddedRun
         }
 
         var sweep = (await silo.Store.GetSweepAsync(spec.Name, CancellationToken.None))!;
-        var rows = Leaderboard.Build(await silo.Store.ListResultsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
+        var rows = Leaderboard.Build(await silo.Store.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
         LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
         var failed = sweep.Counts.GetValueOrDefault(Grains.Trials.TrialState.Failed);
         if (failed > 0)

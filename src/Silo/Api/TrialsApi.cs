@@ -55,7 +55,7 @@ public static class TrialsApi
             if (query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null) return Http.Error(404, $"no sweep named '{query.Sweep}'");
             try
             {
-                return Http.Ok(Leaderboard.Build(await store.ListResultsAsync(query.Sweep, ct), query));
+                return Http.Ok(Leaderboard.Build(await store.ListResultGroupsAsync(query.Sweep, ct), query));
             }
             catch (ArgumentException e)
             {
