@@ -171,6 +171,8 @@ static class Bench
         }
 
         var cpuBefore = SiloCpuSeconds(siloProcess.Id);
+        var pgBefore = PostgresCpuSeconds();
+        var hostsBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         var started = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var log = new Serilog.LoggerConfiguration().MinimumLevel.Warning().CreateLogger();
@@ -194,6 +196,8 @@ static class Bench
         }
         var wall = started.Elapsed.TotalSeconds;
         var cpu = SiloCpuSeconds(siloProcess.Id) - cpuBefore;
+        var pgCpu = PostgresCpuSeconds() - pgBefore;
+        var hostsCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - hostsBefore;
         await stop.CancelAsync();
         await Task.WhenAll(hostTasks);
         siloProcess.Kill();
@@ -207,8 +211,15 @@ static class Bench
         var ideal = Math.Ceiling(trialCount / (double)(hosts * devices)) * secondsPerTrial;
         Console.WriteLine($"| simulation: {hosts} hosts × {devices} devices, {TimingRunner.Runs.Count} trials of ~{secondsPerTrial:0.#} s, Silo process on PostgreSQL | " +
                           $"idle gap between trials p50 {Pct(gaps, .5)} ms, p99 {Pct(gaps, .99)} ms, max {gaps.DefaultIfEmpty(0).Max():0} ms ({gaps.Count} gaps) | " +
-                          $"wall {wall:0.0} s (≥{ideal:0.0} s of sleeping) | Silo CPU {cpu:0.0} s = {100 * cpu / wall:0}% of one core |");
+                          $"wall {wall:0.0} s (≥{ideal:0.0} s of sleeping) | Silo CPU {cpu:0.0} s = {100 * cpu / wall:0}% of one core (PostgreSQL {100 * pgCpu / wall:0}%, the {hosts} simulated hosts {100 * hostsCpu / wall:0}%) |");
     }
+
+    static double PostgresCpuSeconds() =>
+        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Sum(pid =>
+        {
+            try { return File.ReadAllText($"/proc/{pid}/comm").Trim() == "postgres" ? SiloCpuSeconds(int.Parse(pid)) : 0; }
+            catch (IOException) { return 0; }
+        });
 
     static double SiloCpuSeconds(int pid)
     {
