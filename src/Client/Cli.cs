@@ -67,7 +67,7 @@ public static class Cli
     /// <summary>Turns known failures into one clear line (plus details) and an exit code.</summary>
     public static int Report(Exception e)
     {
-        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var err = Stderr();
         void Line(string text) => err.MarkupLine("[red]error:[/] " + Markup.Escape(text));
         switch (e)
         {
@@ -95,6 +95,14 @@ public static class Cli
                 return 70;
         }
     }
+
+    /// <summary>A console on stderr (plain text when stderr is captured), for messages beside machine-readable stdout.</summary>
+    public static IAnsiConsole Stderr() => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Ansi = Console.IsErrorRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+        ColorSystem = Console.IsErrorRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+    });
 
     public static string ReadSweepFile(string path)
     {

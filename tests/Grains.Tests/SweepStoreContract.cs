@@ -225,6 +225,15 @@ public abstract class SweepStoreContract
         Assert.True(await again.PingAsync());
         var row = Assert.Single(Leaderboards.Leaderboard.Build(results, new Leaderboards.LeaderboardQuery { Sweep = "a" }));
         Assert.Equal(0.35, row.Map50_95.Mean, 6);
+        // The database-side sums give the same leaderboard as the per-trial results.
+        var group = Assert.Single(await again.ListResultGroupsAsync("a"));
+        Assert.Equal(2, group.N);
+        Assert.Equal(0.7, group.SumMap50_95, 9);
+        Assert.Equal(0.09 + 0.16, group.SumSqMap50_95, 9);
+        var fromGroups = Assert.Single(Leaderboards.Leaderboard.Build(await again.ListResultGroupsAsync(null), new Leaderboards.LeaderboardQuery()));
+        Assert.Equal(row.Map50_95, fromGroups.Map50_95);
+        Assert.Equal(1234, fromGroups.Params);
+        Assert.Empty(await again.ListResultGroupsAsync("other"));
     }
 
     [Fact]

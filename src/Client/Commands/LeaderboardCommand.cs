@@ -56,7 +56,7 @@ public static class LeaderboardCommand
                 if (!SweepStores.IsPostgres(path) && !File.Exists(path)) throw new CliException($"database not found: {path}");
                 await using var store = await SweepStores.OpenAsync(path, ct: ct);
                 if (q.Sweep is not null && await store.GetSweepAsync(q.Sweep, ct) is null) throw new CliException($"no sweep named '{q.Sweep}' in {path}");
-                rows = Leaderboard.Build(await store.ListResultsAsync(q.Sweep, ct), q);
+                rows = Leaderboard.Build(await store.ListResultGroupsAsync(q.Sweep, ct), q);
             }
             else
             {

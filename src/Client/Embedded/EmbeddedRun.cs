@@ -45,7 +45,7 @@ public static class EmbeddedRun
         var submitted = await client.SubmitAsync(yaml, Path.GetFileName(o.SweepPath), ct).ConfigureAwait(false);
         var console = AnsiConsole.Console;
         var machineReadable = o.Format is "json" or "csv";
-        var info = machineReadable ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : console;
+        var info = machineReadable ? Cli.Stderr() : console;
         info.MarkupLine($"[bold]{Markup.Escape(spec.Name)}[/]: {submitted.Trials} trials" +
                         (submitted.Outcome == "created" ? "" : " [yellow](resuming the earlier run)[/]") +
                         $" on {devices.Count} device slot(s) → {Markup.Escape(runDir)}");
@@ -82,7 +82,7 @@ public static class EmbeddedRun
         }
 
         var sweep = (await silo.Store.GetSweepAsync(spec.Name, CancellationToken.None))!;
-        var rows = Leaderboard.Build(await silo.Store.ListResultsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
+        var rows = Leaderboard.Build(await silo.Store.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
         LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
         var failed = sweep.Counts.GetValueOrDefault(Grains.Trials.TrialState.Failed);
         if (failed > 0)

@@ -6,6 +6,16 @@ namespace YoloSweep.Grains.Leaderboards;
 /// <summary>Mean and sample standard deviation over seeds (0 when there is one seed).</summary>
 public sealed record Stat(double Mean, double Std)
 {
+    /// <summary>From a count, a sum and a sum of squares (sample standard deviation).</summary>
+    public static Stat FromSums(int n, double sum, double sumSq)
+    {
+        if (n == 0) return new Stat(0, 0);
+        var mean = sum / n;
+        var variance = n > 1 ? (sumSq - sum * sum / n) / (n - 1) : 0;
+        // Rounding can leave a tiny negative or non-zero variance for identical values.
+        return new Stat(mean, variance > 1e-18 * Math.Max(1, sumSq) ? Math.Sqrt(variance) : 0);
+    }
+
     public static Stat Of(IReadOnlyList<double> xs)
     {
         if (xs.Count == 0) return new Stat(0, 0);
@@ -57,7 +67,10 @@ public sealed record LeaderboardRow
 /// <summary>Answers "which variant pays off, at which scale, by how much" from the succeeded trials.</summary>
 public static class Leaderboard
 {
-    public static IReadOnlyList<LeaderboardRow> Build(IEnumerable<TrialResult> results, LeaderboardQuery query)
+    public static IReadOnlyList<LeaderboardRow> Build(IEnumerable<TrialResult> results, LeaderboardQuery query) =>
+        Build(ResultGroup.Of(results), query);
+
+    public static IReadOnlyList<LeaderboardRow> Build(IEnumerable<ResultGroup> results, LeaderboardQuery query)
     {
         if (!LeaderboardQuery.SortKeys.Contains(query.Sort))
             throw new ArgumentException($"unknown sort key '{query.Sort}'; use one of {string.Join(", ", LeaderboardQuery.SortKeys)}");
@@ -65,12 +78,13 @@ public static class Leaderboard
         foreach (var g in query.GroupBy.Where(g => !knownDims.Contains(g)))
             throw new ArgumentException($"cannot group by '{g}'; use model, scale or a knob ({string.Join(", ", ModelCatalog.AllKnobNames)})");
 
-        var filtered = results
+        var groups = results.ToList();
+        var filtered = groups
             .Where(r => query.Sweep is null || r.Sweep == query.Sweep)
             .Where(r => query.Model is null || r.Model == query.Model)
             .Where(r => query.Scale is null || r.Scale == query.Scale);
         // Baselines are looked up before the model filter so Δ stays available when filtering on a variant.
-        var all = results.Where(r => query.Sweep is null || r.Sweep == query.Sweep).ToList();
+        var all = groups.Where(r => query.Sweep is null || r.Sweep == query.Sweep).ToList();
 
         var rows = Aggregate(filtered, query).ToList();
         var baselines = Aggregate(all, query).ToDictionary(r => (r.Model, r.Scale, r.Knobs));
@@ -112,13 +126,13 @@ public static class Leaderboard
     static bool Dominates(double accA, double costA, double accB, double costB) =>
         accA >= accB && costA <= costB && (accA > accB || costA < costB);
 
-    static IEnumerable<LeaderboardRow> Aggregate(IEnumerable<TrialResult> results, LeaderboardQuery query)
+    static IEnumerable<LeaderboardRow> Aggregate(IEnumerable<ResultGroup> results, LeaderboardQuery query)
     {
         var byModel = query.GroupBy.Count == 0 || query.GroupBy.Contains("model");
         var byScale = query.GroupBy.Count == 0 || query.GroupBy.Contains("scale");
         var knobDims = query.GroupBy.Where(g => g is not ("model" or "scale")).ToList();
 
-        string KnobKey(TrialResult r)
+        string KnobKey(ResultGroup r)
         {
             if (query.GroupBy.Count == 0) return r.Knobs;
             var parsed = r.Knobs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => k.Split('=', 2)).ToDictionary(k => k[0], k => k[1]);
@@ -130,17 +144,18 @@ public static class Leaderboard
             .Select(g =>
             {
                 var items = g.ToList();
+                var n = items.Sum(i => i.N);
                 return new LeaderboardRow
                 {
                     Sweeps = string.Join(",", items.Select(i => i.Sweep).Distinct().Order(StringComparer.Ordinal)),
                     Model = g.Key.Model, Scale = g.Key.Scale, Knobs = g.Key.Knobs,
-                    Seeds = items.Count,
-                    Map50_95 = Stat.Of(items.Select(i => i.Metrics.Map50_95).ToList()),
-                    Map50 = Stat.Of(items.Select(i => i.Metrics.Map50).ToList()),
-                    Params = items.Average(i => (double)i.Metrics.Params),
-                    Gflops = items.Average(i => i.Metrics.Gflops),
-                    LatencyMs = items.Average(i => i.Metrics.LatencyMs),
-                    TrainSeconds = items.Average(i => i.Metrics.TrainSeconds),
+                    Seeds = n,
+                    Map50_95 = Stat.FromSums(n, items.Sum(i => i.SumMap50_95), items.Sum(i => i.SumSqMap50_95)),
+                    Map50 = Stat.FromSums(n, items.Sum(i => i.SumMap50), items.Sum(i => i.SumSqMap50)),
+                    Params = items.Sum(i => i.SumParams) / n,
+                    Gflops = items.Sum(i => i.SumGflops) / n,
+                    LatencyMs = items.Sum(i => i.SumLatencyMs) / n,
+                    TrainSeconds = items.Sum(i => i.SumTrainSeconds) / n,
                 };
             });
     }

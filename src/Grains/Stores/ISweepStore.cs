@@ -10,6 +10,22 @@ public sealed record TrialQuery(string? Sweep = null, TrialState? State = null, 
 public sealed record TrialResult(string TrialId, string Sweep, string Model, string Scale, string Knobs, int Seed, TrialMetrics Metrics);
 
 /// <summary>
+/// Sums over the succeeded trials of one configuration, so seeds (and sweeps, and knob values when grouping) merge by
+/// addition and the database does the heavy lifting: 100,000 trials come back as a few hundred groups.
+/// </summary>
+public sealed record ResultGroup(string Sweep, string Model, string Scale, string Knobs, int N,
+    double SumMap50_95, double SumSqMap50_95, double SumMap50, double SumSqMap50,
+    double SumParams, double SumGflops, double SumLatencyMs, double SumTrainSeconds)
+{
+    public static IEnumerable<ResultGroup> Of(IEnumerable<TrialResult> results) =>
+        results.GroupBy(r => (r.Sweep, r.Model, r.Scale, r.Knobs)).Select(g => new ResultGroup(
+            g.Key.Sweep, g.Key.Model, g.Key.Scale, g.Key.Knobs, g.Count(),
+            g.Sum(r => r.Metrics.Map50_95), g.Sum(r => r.Metrics.Map50_95 * r.Metrics.Map50_95),
+            g.Sum(r => r.Metrics.Map50), g.Sum(r => r.Metrics.Map50 * r.Metrics.Map50),
+            g.Sum(r => (double)r.Metrics.Params), g.Sum(r => r.Metrics.Gflops), g.Sum(r => r.Metrics.LatencyMs), g.Sum(r => r.Metrics.TrainSeconds)));
+}
+
+/// <summary>
 /// All state of the orchestrator. Every transition is a compare-and-set on (trial, state, fencing token) inside a
 /// transaction, so concurrent Silo replicas, late reports and the reaper can never give a trial two owners or two
 /// results. Time comes from the store's <see cref="TimeProvider"/> (tests move it by hand).
@@ -32,6 +48,8 @@ public interface ISweepStore : IAsyncDisposable
     Task<Trial?> GetTrialAsync(string id, CancellationToken ct = default);
     Task<IReadOnlyList<EpochReport>> GetEpochsAsync(string trialId, CancellationToken ct = default);
     Task<IReadOnlyList<TrialResult>> ListResultsAsync(string? sweep, CancellationToken ct = default);
+    /// <summary>Succeeded trials summed per (sweep, model, scale, knobs) in the database: what the leaderboard reads.</summary>
+    Task<IReadOnlyList<ResultGroup>> ListResultGroupsAsync(string? sweep, CancellationToken ct = default);
 
     Task RegisterHostAsync(HostInfo host, CancellationToken ct = default);
     Task<bool> TouchHostAsync(string hostId, CancellationToken ct = default);

@@ -295,6 +295,38 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
         })).ToList();
     }
 
+    sealed class GroupRow
+    {
+        public string Sweep { get; set; } = "";
+        public string Model { get; set; } = "";
+        public string Scale { get; set; } = "";
+        public string Knobs { get; set; } = "";
+        public long N { get; set; }
+        public double S1 { get; set; }
+        public double S2 { get; set; }
+        public double S3 { get; set; }
+        public double S4 { get; set; }
+        public double Sp { get; set; }
+        public double Sg { get; set; }
+        public double Sl { get; set; }
+        public double St { get; set; }
+    }
+
+    public async Task<IReadOnlyList<ResultGroup>> ListResultGroupsAsync(string? sweep, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var sql = """
+            SELECT sweep, model, scale, knobs, COUNT(*) AS n,
+                   SUM(COALESCE(m_map50_95, 0)) AS s1, SUM(COALESCE(m_map50_95 * m_map50_95, 0)) AS s2,
+                   SUM(COALESCE(m_map50, 0)) AS s3, SUM(COALESCE(m_map50 * m_map50, 0)) AS s4,
+                   SUM(CAST(COALESCE(m_params, 0) AS DOUBLE PRECISION)) AS sp, SUM(COALESCE(m_gflops, 0)) AS sg,
+                   SUM(COALESCE(m_latency_ms, 0)) AS sl, SUM(COALESCE(m_train_seconds, 0)) AS st
+            FROM trials WHERE state = 'succeeded'
+            """ + (sweep is null ? "" : " AND sweep = @sweep") + " GROUP BY sweep, model, scale, knobs";
+        var rows = await c.QueryAsync<GroupRow>(new CommandDefinition(sql, new { sweep }, cancellationToken: ct));
+        return rows.Select(r => new ResultGroup(r.Sweep, r.Model, r.Scale, r.Knobs, (int)r.N, r.S1, r.S2, r.S3, r.S4, r.Sp, r.Sg, r.Sl, r.St)).ToList();
+    }
+
     // ---------------- hosts ----------------
 
     public async Task RegisterHostAsync(HostInfo host, CancellationToken ct = default) =>

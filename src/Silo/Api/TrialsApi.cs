@@ -52,10 +52,13 @@ public static class TrialsApi
                 Scale = Nonempty(q["scale"]),
                 Top = top,
             };
-            if (query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null) return Http.Error(404, $"no sweep named '{query.Sweep}'");
             try
             {
-                return Http.Ok(Leaderboard.Build(await store.ListResultsAsync(query.Sweep, ct), query));
+                var groups = await store.ListResultGroupsAsync(query.Sweep, ct);
+                // Only an empty answer needs the (costlier) existence check.
+                if (groups.Count == 0 && query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null)
+                    return Http.Error(404, $"no sweep named '{query.Sweep}'");
+                return Http.Ok(Leaderboard.Build(groups, query));
             }
             catch (ArgumentException e)
             {

@@ -25,6 +25,18 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
     /// <summary>Runs until <paramref name="stop"/>; then stops running trials and returns them to the Silo.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
+        try
+        {
+            await LoopAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        await Task.WhenAll(_running.Values.ToArray());
+    }
+
+    async Task LoopAsync(CancellationToken stop)
+    {
         var free = new List<string>(options.Devices);
         await RegisterAsync(stop);
         while (!stop.IsCancellationRequested)
@@ -79,7 +91,6 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
                 catch (OperationCanceledException) { break; }
             }
         }
-        await Task.WhenAll(_running.Values.ToArray());
     }
 
     List<string>? TakeDevices(List<string> free, int n)

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Dapper;
+using Npgsql;
+using YoloSweep.Grains;
+using YoloSweep.Grains.Api;
+using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Sweeps;
+using YoloSweep.Grains.Trials;
+using YoloSweep.Silo;
+using YoloSweep.Testing;
+using YoloSweep.Trainer.Host;
+
+// Orchestration benchmarks. Usage (from the repository root):
+//   dotnet run --project bench/Orchestration -c Release -- lease [sqlite|postgres] [N]
+//   dotnet run --project bench/Orchestration -c Release -- sim [hosts] [devices] [trials] [seconds_per_trial]
+//   dotnet run --project bench/Orchestration -c Release -- leaderboard [trials]
+// Each prints markdown rows for BENCHMARKS.md. PostgreSQL runs on a throwaway local server (like the tests).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var what = args.FirstOrDefault() ?? "all";
+int Arg(int i, int d) => args.Length > i && int.TryParse(args[i], out var v) ? v : d;
+double ArgD(int i, double d) => args.Length > i && double.TryParse(args[i], CultureInfo.InvariantCulture, out var v) ? v : d;
+
+Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores, {Bench.Machine()}");
+await using var pg = what is "lease" && args.ElementAtOrDefault(1) == "sqlite" ? null : await PostgresServer.StartAsync();
+switch (what)
+{
+    case "lease": await Bench.LeaseRoundTrip(args.ElementAtOrDefault(1) ?? "both", pg, Arg(2, 2000)); break;
+    case "sim": await Bench.Simulation(pg!, Arg(1, 200), Arg(2, 8), Arg(3, 5000), ArgD(4, 2.0)); break;
+    case "leaderboard": await Bench.LeaderboardAt(pg!, Arg(1, 100_000)); break;
+    default:
+        await Bench.LeaseRoundTrip("both", pg, 2000);
+        await Bench.Simulation(pg!, 200, 8, 5000, 2.0);
+        await Bench.LeaderboardAt(pg!, 100_000);
+        break;
+}
+
+static class Bench
+{
+    const string ClientToken = "bench-client", TrainerToken = "bench-trainer";
+
+    public static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() : null;
+        return cpu ?? "unknown CPU";
+    }
+
+    static string Pct(List<double> xs, double p)
+    {
+        xs.Sort();
+        return xs.Count == 0 ? "-" : xs[Math.Min(xs.Count - 1, (int)Math.Ceiling(p * xs.Count) - 1)].ToString("0.00");
+    }
+
+    static HttpClient Http(string url, string token)
+    {
+        var h = new HttpClient { BaseAddress = new Uri(url) };
+        h.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return h;
+    }
+
+    static (SweepSpec Spec, List<TrialSpec> Trials) Synthetic(string name, int n, double secondsPerEpoch, int epochs)
+    {
+        var spec = new SweepSpec
+        {
+            Name = name, Models = ["yolov5"], Scales = ["n"], MaxAttempts = 3, BackoffSeconds = 1,
+            Train = new TrainSettings { Epochs = epochs, Simulate = new SimulateSettings { SecondsPerEpoch = secondsPerEpoch } },
+        };
+        var models = YoloSweep.Grains.Catalog.ModelCatalog.Models;
+        var trials = Enumerable.Range(0, n).Select(i =>
+        {
+            var m = models[i % models.Count];
+            var knobs = new SortedDictionary<string, string>(m.Knobs.ToDictionary(k => k.Name, k => k.Default), StringComparer.Ordinal);
+            if (m.Knobs.Count > 0 && int.TryParse(m.Knobs[0].Default, out _)) knobs[m.Knobs[0].Name] = (1 + (i / 45) % 8).ToString();
+            return new TrialSpec
+            {
+                Sweep = name, Model = m.Name, Scale = m.Scales[(i / models.Count) % 5], Knobs = knobs, Seed = i / 45, Train = spec.Train,
+            };
+        }).DistinctBy(t => t.Id).ToList();
+        return (spec, trials);
+    }
+
+    /// <summary>Acquire, renew and complete, one trial at a time, over loopback HTTP against a real Silo.</summary>
+    public static async Task LeaseRoundTrip(string which, PostgresServer? pg, int n)
+    {
+        foreach (var db in which == "both" ? new[] { "sqlite", "postgres" } : [which])
+        {
+            var dir = Directory.CreateTempSubdirectory("ys-bench-").FullName;
+            var dbValue = db == "sqlite" ? Path.Combine(dir, "bench.db") : pg!.Url(await pg.CreateDatabaseAsync());
+            await using var silo = await SiloApp.StartAsync(new SiloOptions
+            {
+                Db = dbValue, ClientToken = ClientToken, TrainerToken = TrainerToken, Urls = "http://127.0.0.1:0", LogToConsole = false,
+                ReaperGrace = TimeSpan.FromHours(1),
+            });
+            var (spec, trials) = Synthetic("lease-bench", n + 100, 0, 1);
+            await silo.Store.SubmitSweepAsync(spec, "", trials);
+            using var http = Http(silo.BaseUrl, TrainerToken);
+            (await http.PostAsJsonAsync("/api/v1/hosts", new RegisterHostRequest("bench", "bench", [new DeviceView("gpu0")]), Json.Options)).EnsureSuccessStatusCode();
+            var acquire = new List<double>(); var renew = new List<double>(); var complete = new List<double>();
+            for (var i = 0; i < n + 50; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var r = await http.PostAsJsonAsync("/api/v1/leases", new AcquireRequest("bench", 1, 1), Json.Options);
+                var lease = (await r.Content.ReadFromJsonAsync<AcquireResponse>(Json.Options))!.Leases.Single();
+                var tAcquire = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                (await http.PostAsJsonAsync($"/api/v1/leases/{lease.TrialId}/renew", new RenewRequest(lease.FencingToken), Json.Options)).EnsureSuccessStatusCode();
+                var tRenew = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                (await http.PostAsJsonAsync($"/api/v1/leases/{lease.TrialId}/complete", new CompleteRequest(lease.FencingToken, new TrialMetrics { Map50_95 = 0.3 }), Json.Options)).EnsureSuccessStatusCode();
+                var tComplete = sw.Elapsed.TotalMilliseconds;
+                if (i < 50) continue; // warm-up
+                acquire.Add(tAcquire); renew.Add(tRenew); complete.Add(tComplete);
+            }
+            Console.WriteLine($"| lease round trip, {db}, loopback HTTP, n={n} | acquire p50 {Pct(acquire, .5)} ms, p99 {Pct(acquire, .99)} ms | renew p50 {Pct(renew, .5)} ms, p99 {Pct(renew, .99)} ms | complete p50 {Pct(complete, .5)} ms, p99 {Pct(complete, .99)} ms |");
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>Records, per device slot, when each trial started and ended (the idle gap is the time in between).</summary>
+    sealed class TimingRunner(TrialExecutorFactory executors, int host) : ITrialRunner
+    {
+        public static readonly List<(string Slot, DateTime Start, DateTime End)> Runs = [];
+        readonly InProcessTrialRunner _inner = new(executors);
+
+        public async Task<TrialRunResult> RunAsync(TrialSpec spec, string workDir, bool resume, IReadOnlyList<string> devices, ITrialListener listener, CancellationToken ct)
+        {
+            var start = DateTime.UtcNow;
+            var r = await _inner.RunAsync(spec, workDir, resume, devices, listener, ct);
+            lock (Runs) Runs.Add(($"{host}/{devices[0]}", start, DateTime.UtcNow));
+            return r;
+        }
+    }
+
+    /// <summary>
+    /// A Silo process on PostgreSQL and many trainer hosts (in this process) whose trials "train" by sleeping:
+    /// how long a device waits between finishing one trial and starting the next, and what the Silo's CPU costs.
+    /// </summary>
+    public static async Task Simulation(PostgresServer pg, int hosts, int devices, int trialCount, double secondsPerTrial)
+    {
+        var dir = Directory.CreateTempSubdirectory("ys-sim-").FullName;
+        var db = pg.Url(await pg.CreateDatabaseAsync());
+        var port = PostgresServer.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var dll = Path.Combine(AppContext.BaseDirectory, "yolosweep.dll");
+        var psi = new ProcessStartInfo("dotnet", [dll, "silo", "--db", db, "--urls", url, "--lease-seconds", "60", "--log-file", Path.Combine(dir, "silo.log")])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken;
+        psi.Environment["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken;
+        using var siloProcess = Process.Start(psi)!;
+        siloProcess.OutputDataReceived += (_, _) => { };
+        siloProcess.ErrorDataReceived += (_, _) => { };
+        siloProcess.BeginOutputReadLine(); siloProcess.BeginErrorReadLine();
+        using var client = Http(url, ClientToken);
+        for (var i = 0; ; i++)
+        {
+            try { if ((await client.GetAsync("/readyz")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
+            if (i > 300) throw new InvalidOperationException("silo did not start");
+            await Task.Delay(100);
+        }
+
+        // Trials of 2 epochs; their length varies ±50% between sweeps so completions do not all land at once.
+        const int sweeps = 8;
+        var perSweep = trialCount / sweeps;
+        for (var s = 0; s < sweeps; s++)
+        {
+            var seconds = secondsPerTrial * (0.5 + 1.0 * s / (sweeps - 1)) / 2;
+            var yaml = $"name: sim{s}\ntrain: {{ epochs: 2, simulate: {{ seconds_per_epoch: {seconds:0.###} }} }}\n" +
+                       $"matrix: {{ model: yolov5 }}\nseeds: [{string.Join(",", Enumerable.Range(0, perSweep))}]\n";
+            (await client.PostAsJsonAsync("/api/v1/sweeps", new SubmitSweepRequest(yaml), Json.Options)).EnsureSuccessStatusCode();
+        }
+
+        var cpuBefore = SiloCpuSeconds(siloProcess.Id);
+        var pgBefore = PostgresCpuSeconds();
+        var hostsBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var started = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var log = new Serilog.LoggerConfiguration().MinimumLevel.Warning().CreateLogger();
+        var executors = new TrialExecutorFactory();
+        var hostTasks = Enumerable.Range(0, hosts).Select(h =>
+        {
+            var options = new TrainerHostOptions
+            {
+                Silo = url, Token = TrainerToken, Devices = Enumerable.Range(0, devices).Select(d => $"cpu{d}").ToList(), Name = $"sim{h}",
+                SharedDir = Path.Combine(dir, "shared"), PollInterval = TimeSpan.FromSeconds(1),
+            };
+            var lease = new SiloLeaseClient(url, TrainerToken);
+            return new TrainerHost(options, lease, new TimingRunner(executors, h), log).RunAsync(stop.Token);
+        }).ToList();
+
+        while (true)
+        {
+            var all = (await client.GetFromJsonAsync<List<SweepView>>("/api/v1/sweeps", Json.Options))!;
+            if (all.All(x => x.Status != "active")) break;
+            await Task.Delay(250);
+        }
+        var wall = started.Elapsed.TotalSeconds;
+        var cpu = SiloCpuSeconds(siloProcess.Id) - cpuBefore;
+        var pgCpu = PostgresCpuSeconds() - pgBefore;
+        var hostsCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - hostsBefore;
+        await stop.CancelAsync();
+        await Task.WhenAll(hostTasks);
+        siloProcess.Kill();
+
+        var gaps = new List<double>();
+        foreach (var slot in TimingRunner.Runs.GroupBy(r => r.Slot))
+        {
+            var runs = slot.OrderBy(r => r.Start).ToList();
+            for (var i = 1; i < runs.Count; i++) gaps.Add((runs[i].Start - runs[i - 1].End).TotalMilliseconds);
+        }
+        var ideal = Math.Ceiling(trialCount / (double)(hosts * devices)) * secondsPerTrial;
+        Console.WriteLine($"| simulation: {hosts} hosts × {devices} devices, {TimingRunner.Runs.Count} trials of ~{secondsPerTrial:0.#} s, Silo process on PostgreSQL | " +
+                          $"idle gap between trials p50 {Pct(gaps, .5)} ms, p99 {Pct(gaps, .99)} ms, max {gaps.DefaultIfEmpty(0).Max():0} ms ({gaps.Count} gaps) | " +
+                          $"wall {wall:0.0} s (≥{ideal:0.0} s of sleeping) | Silo CPU {cpu:0.0} s = {100 * cpu / wall:0}% of one core (PostgreSQL {100 * pgCpu / wall:0}%, the {hosts} simulated hosts {100 * hostsCpu / wall:0}%) |");
+    }
+
+    static double PostgresCpuSeconds() =>
+        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Sum(pid =>
+        {
+            try { return File.ReadAllText($"/proc/{pid}/comm").Trim() == "postgres" ? SiloCpuSeconds(int.Parse(pid)) : 0; }
+            catch (IOException) { return 0; }
+        });
+
+    static double SiloCpuSeconds(int pid)
+    {
+        // /proc/PID/stat fields 14 and 15: user and system time in clock ticks (100 per second on Linux).
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+    }
+
+    /// <summary>The leaderboard over HTTP with 100,000 succeeded trials in PostgreSQL (one sweep, and across sweeps).</summary>
+    public static async Task LeaderboardAt(PostgresServer pg, int n)
+    {
+        var database = await pg.CreateDatabaseAsync();
+        var db = pg.Url(database);
+        await using var silo = await SiloApp.StartAsync(new SiloOptions
+        {
+            Db = db, ClientToken = ClientToken, TrainerToken = TrainerToken, Urls = "http://127.0.0.1:0", LogToConsole = false,
+        });
+        var fill = Stopwatch.StartNew();
+        var (spec, trials) = Synthetic("big", n, 0, 1);
+        await silo.Store.SubmitSweepAsync(spec, "", trials);
+        await using (var c = new NpgsqlConnection(pg.ConnectionString(database)))
+        {
+            // Mark every trial succeeded with plausible metrics (the lease path is measured by the other benchmarks).
+            await c.ExecuteAsync("""
+                UPDATE trials SET state = 'succeeded', attempt = 1, token = 1, finished_ms = created_ms,
+                  m_map50_95 = 0.25 + random() * 0.2, m_map50 = 0.45 + random() * 0.2, m_precision = 0.6, m_recall = 0.5, m_fitness = 0.3,
+                  m_params = 2000000 + (random() * 1000000)::bigint, m_gflops = 4 + random() * 4, m_latency_ms = 2 + random() * 3,
+                  m_epochs = 50, m_train_seconds = 3600 * random(), m_images_per_second = 300
+                """, commandTimeout: 600);
+            await c.ExecuteAsync("ANALYZE trials");
+        }
+        var fillSeconds = fill.Elapsed.TotalSeconds;
+        using var http = Http(silo.BaseUrl, ClientToken);
+        foreach (var (label, query) in new[] { ("one sweep", "?sweep=big"), ("across sweeps", ""), ("top 10, group by model", "?sweep=big&group_by=model&top=10") })
+        {
+            var times = new List<double>();
+            var rows = 0;
+            for (var i = 0; i < 12; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var r = await http.GetAsync("/api/v1/leaderboard" + query);
+                var body = await r.Content.ReadAsStringAsync();
+                r.EnsureSuccessStatusCode();
+                if (i >= 2) times.Add(sw.Elapsed.TotalMilliseconds);
+                rows = System.Text.Json.JsonDocument.Parse(body).RootElement.GetArrayLength();
+            }
+            Console.WriteLine($"| leaderboard over HTTP, {trials.Count:N0} succeeded trials on PostgreSQL, {label} ({rows} rows) | p50 {Pct(times, .5)} ms, max {times.Max():0} ms (10 runs after 2 warm-up) | filling the table took {fillSeconds:0} s |");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using YoloSweep.Testing;
+
+namespace YoloSweep.Client.Tests;
+
+/// <summary>The CLI as a user runs it: real processes, embedded Silo + trainer, trials in child processes.</summary>
+public sealed class CliTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("yolosweep-cli-").FullName;
+
+    string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    const string Small = """
+        name: small
+        train: { epochs: 2, simulate: { seconds_per_epoch: 0.05 } }
+        matrix: { model: [yolov5, yolov5-c3faster], scale: n, knobs: { pconv.n_div: [2, 4] } }
+        seeds: [0, 1]
+        """;
+
+    [Fact]
+    public async Task Run_executes_a_sweep_embedded_and_prints_the_leaderboard_as_json()
+    {
+        Write("small.yaml", Small);
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "small.yaml", "--devices", "cpu:2", "--format", "json"]);
+        Assert.True(code == 0, stderr);
+        var rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(2, r.GetProperty("seeds").GetInt32()));
+        Assert.Equal([1, 2, 3], rows.Select(r => r.GetProperty("rank").GetInt32()));
+        var baseline = rows.Single(r => r.GetProperty("model").GetString() == "yolov5");
+        Assert.Equal(0, baseline.GetProperty("delta_map50_95").GetDouble());
+        Assert.Contains("small: 6 trials", stderr); // the human part goes to stderr, stdout is pure JSON
+        Assert.True(File.Exists(Path.Combine(_dir, "runs", "small", "yolosweep.db")));
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(_dir, "runs", "shared", "checkpoints", "small"), "metrics.json", SearchOption.AllDirectories).Length);
+
+        // The results stay readable without a Silo, in every format.
+        var (csvCode, csv, _) = await CliProcess.RunAsync(_dir, ["leaderboard", "--db", "runs/small/yolosweep.db", "--sweep", "small", "--format", "csv"]);
+        Assert.Equal(0, csvCode);
+        var lines = csv.Trim().Split('\n');
+        Assert.StartsWith("rank,sweeps,model,scale,knobs,seeds,map50_95_mean,map50_95_std", lines[0]);
+        Assert.Equal(4, lines.Length);
+        var (mdCode, md, _) = await CliProcess.RunAsync(_dir, ["leaderboard", "--db", "runs/small/yolosweep.db", "--format", "md", "--group-by", "model", "--top", "1"]);
+        Assert.Equal(0, mdCode);
+        Assert.Equal(3, md.Trim().Split('\n').Length); // header, rule, one row
+        Assert.StartsWith("| # | model |", md);
+
+        // Running the same sweep again resumes it: nothing reruns, the same leaderboard comes out.
+        var (again, stdout2, _) = await CliProcess.RunAsync(_dir, ["run", "small.yaml", "--format", "json"]);
+        Assert.Equal(0, again);
+        Assert.Equal(stdout, stdout2);
+    }
+
+    [Fact]
+    public async Task A_bad_sweep_file_fails_with_line_and_column_and_no_stack_trace()
+    {
+        Write("bad.yaml", "name: bad\nmatrix:\n  model: [yolov5, yolov6]\n  knobs: { pconv.n_div: [2] }\n");
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "bad.yaml"]);
+        Assert.Equal(1, code);
+        Assert.Contains("bad.yaml:3:19: unknown model 'yolov6'", stderr);
+        Assert.Contains("bad.yaml:4:12: knob 'pconv.n_div' does not apply", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Empty(stdout);
+
+        var missing = await CliProcess.RunAsync(_dir, ["run", "nope.yaml"]);
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("sweep file not found: nope.yaml", missing.Err);
+    }
+
+    [Fact]
+    public async Task Trials_that_keep_crashing_fail_after_max_attempts_and_the_run_says_so()
+    {
+        Write("crash.yaml", "name: crash\ntrain: { epochs: 3, simulate: { seconds_per_epoch: 0.02, fail_at_epoch: 2 } }\nmatrix: { model: yolov8 }\nretry: { max_attempts: 2, backoff_seconds: 0 }\n");
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "crash.yaml"]);
+        Assert.Equal(1, code);
+        Assert.Contains("1 trial(s) failed", stdout + stderr);
+        Assert.Contains("simulated crash at epoch 2", stdout + stderr);
+    }
+
+    [Fact]
+    public async Task Real_training_that_is_not_available_fails_clearly_without_retries()
+    {
+        Write("real.yaml", "name: real\ntrain: { epochs: 1 }\nmatrix: { model: yolov5 }\nretry: { max_attempts: 3, backoff_seconds: 0 }\n");
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "real.yaml"]);
+        Assert.Equal(1, code);
+        Assert.Contains("real training is not available yet", stdout + stderr);
+        await using var store = await Grains.Stores.SweepStores.OpenAsync(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
+        var trial = Assert.Single(await store.ListTrialsAsync(new Grains.Stores.TrialQuery("real")));
+        Assert.Equal(Grains.Trials.TrialState.Failed, trial.State);
+        Assert.Equal(1, trial.Attempt); // a setup error is not retried
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task Client_commands_fail_clearly_without_a_token_or_a_reachable_silo()
+    {
+        var noToken = await CliProcess.RunAsync(_dir, ["sweeps", "list"]);
+        Assert.Equal(1, noToken.Code);
+        Assert.Contains("no token: set YOLOSWEEP_TOKEN", noToken.Err);
+
+        Write("small.yaml", Small);
+        var port = PostgresServer.FreePort();
+        var unreachable = await CliProcess.RunAsync(_dir, ["submit", "small.yaml", "--silo", $"http://127.0.0.1:{port}", "--token", "t"]);
+        Assert.Equal(1, unreachable.Code);
+        Assert.Contains($"cannot reach the Silo at http://127.0.0.1:{port}", unreachable.Err);
+        Assert.DoesNotContain("   at ", unreachable.Err);
+
+        var badOption = await CliProcess.RunAsync(_dir, ["leaderboard", "--format", "xml", "--token", "t"]);
+        Assert.NotEqual(0, badOption.Code);
+    }
+
+    [Fact]
+    public async Task Trial_run_streams_json_lines_writes_metrics_and_resumes_from_its_checkpoint()
+    {
+        var spec = new Grains.Trials.TrialSpec
+        {
+            Sweep = "t", Model = "yolov5", Scale = "n", Seed = 0,
+            Train = new Grains.Trials.TrainSettings { Epochs = 4, Simulate = new Grains.Trials.SimulateSettings { SecondsPerEpoch = 0.01 } },
+        };
+        Write("trial.json", Grains.Json.Serialize(spec));
+        var work = Path.Combine(_dir, "work");
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "trial.json", "--workdir", work]);
+        Assert.True(code == 0, stderr);
+        var events = stdout.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["started", "epoch", "epoch", "epoch", "epoch", "finished"], events.Select(e => e.GetProperty("event").GetString()));
+        Assert.Equal(1, events[0].GetProperty("start_epoch").GetInt32());
+        Assert.True(events[1].GetProperty("losses").GetProperty("box").GetDouble() > 0);
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "metrics.json"))).RootElement;
+        foreach (var key in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
+            Assert.True(metrics.TryGetProperty(key, out _), key);
+        Assert.Equal(4, metrics.GetProperty("epochs").GetInt32());
+
+        // Pretend the run died after epoch 2: --resume continues at 3 and gives the same final mAP.
+        File.WriteAllText(Path.Combine(work, "last.ckpt.json"), $"{{\"trial_id\":\"{spec.Id}\",\"epoch\":2,\"train_seconds\":0.02}}");
+        var resumed = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "trial.json", "--workdir", work, "--resume"]);
+        Assert.Equal(0, resumed.Code);
+        var lines = resumed.Out.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines[0].GetProperty("start_epoch").GetInt32());
+        Assert.Equal([3, 4], lines.Where(l => l.GetProperty("event").GetString() == "epoch").Select(l => l.GetProperty("epoch").GetInt32()));
+        Assert.Equal(metrics.GetProperty("map50_95").GetDouble(), JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "metrics.json"))).RootElement.GetProperty("map50_95").GetDouble());
+
+        var bad = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "missing.json", "--workdir", work]);
+        Assert.Equal(2, bad.Code);
+    }
+
+    [Fact]
+    public async Task An_orphaned_trial_child_stops_when_its_parent_goes_away()
+    {
+        var spec = new Grains.Trials.TrialSpec
+        {
+            Sweep = "t", Model = "yolov5", Scale = "n",
+            Train = new Grains.Trials.TrainSettings { Epochs = 1000, Simulate = new Grains.Trials.SimulateSettings { SecondsPerEpoch = 0.05 } },
+        };
+        Write("long.json", Grains.Json.Serialize(spec));
+        await using var child = CliProcess.Start(_dir, ["trial", "run", "--spec", "long.json", "--workdir", Path.Combine(_dir, "w"), "--exit-with-stdin"]);
+        await Task.Delay(1500);
+        Assert.False(child.HasExited);
+        child.CloseStdin();
+        Assert.Equal(3, await child.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
