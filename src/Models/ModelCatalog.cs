@@ -2,30 +2,32 @@ using System.Reflection;
 
 namespace YoloSweep.Models;
 
-/// <summary>A model of the zoo: its name, the seed it comes from, its scales and knobs (with defaults).</summary>
-public sealed record ModelEntry(string Name, string Seed, string Description, IReadOnlyList<string> Scales, IReadOnlyDictionary<string, string> Knobs);
+/// <summary>A model of the zoo: its name, the seed it comes from, the family baseline it is compared against on the
+/// leaderboard, its scales and knobs (with defaults).</summary>
+public sealed record ModelEntry(string Name, string Seed, string Baseline, string Description, IReadOnlyList<string> Scales,
+    IReadOnlyDictionary<string, string> Knobs);
 
 /// <summary>The model zoo (configs/models/*.yaml, embedded): what the orchestrator validates sweeps against. A model is
 /// named by its zoo name (yolov5, yolov8-dsconv, …) or by a path to a user's own YAML.</summary>
 public static class ModelCatalog
 {
-    static readonly (string name, string seed, string what)[] s_models =
+    static readonly (string name, string seed, string baseline, string what)[] s_models =
     [
-        ("yolov5", "—", "baseline YOLOv5 v7.0 (Conv, C3, SPPF, Detect with anchors)"),
-        ("yolov5-c3faster", "000", "C3 → C3_Faster (Faster_Block = PConv + MLP) in backbone and head"),
-        ("yolov5-akconv", "001", "last backbone C3 → C3_AKConv"),
-        ("yolov5-effnetv2", "002", "backbone → EfficientNetV2 stem/FusedMBConv/MBConv"),
-        ("yolov5-efficientvit", "003", "backbone → EfficientViT (multi-output, P3/P4/P5)"),
-        ("yolov8", "—", "baseline YOLOv8 (C2f, SPPF, anchor-free Detect with DFL)"),
-        ("yolov8-dsconv", "004", "head C2f → C2f_DSConv"),
-        ("yolov10", "—", "YOLOv10 (SCDown, C2fCIB, PSA, v10Detect)"),
-        ("yolov10-dsconv", "004", "the seed's exact config: YOLOv10-l layout with C2f_DSConv in the head"),
+        ("yolov5", "—", "yolov5", "baseline YOLOv5 v7.0 (Conv, C3, SPPF, Detect with anchors)"),
+        ("yolov5-c3faster", "000", "yolov5", "C3 → C3_Faster (Faster_Block = PConv + MLP) in backbone and head"),
+        ("yolov5-akconv", "001", "yolov5", "last backbone C3 → C3_AKConv"),
+        ("yolov5-effnetv2", "002", "yolov5", "backbone → EfficientNetV2 stem/FusedMBConv/MBConv"),
+        ("yolov5-efficientvit", "003", "yolov5", "backbone → EfficientViT (multi-output, P3/P4/P5)"),
+        ("yolov8", "—", "yolov8", "baseline YOLOv8 (C2f, SPPF, anchor-free Detect with DFL)"),
+        ("yolov8-dsconv", "004", "yolov8", "head C2f → C2f_DSConv"),
+        ("yolov10", "—", "yolov10", "YOLOv10 (SCDown, C2fCIB, PSA, v10Detect)"),
+        ("yolov10-dsconv", "004", "yolov10", "the seed's exact config: YOLOv10-l layout with C2f_DSConv in the head"),
     ];
 
     static readonly Lazy<IReadOnlyList<ModelEntry>> s_entries = new(() => s_models.Select(m =>
     {
         var spec = LoadSpec(m.name);
-        return new ModelEntry(m.name, m.seed, m.what, spec.Scales.Keys.ToList(), spec.Knobs);
+        return new ModelEntry(m.name, m.seed, m.baseline, m.what, spec.Scales.Keys.ToList(), spec.Knobs);
     }).ToList());
 
     public static IReadOnlyList<ModelEntry> Models => s_entries.Value;

@@ -67,13 +67,13 @@ public static class ModelRun
             GeneratorInit.Apply(model, r.Init[scheme.Length..]);
         }
         else LoadWeights(model, r.Weights!, r.WeightsPrefix);
-        var inputs = SafeTensors.Load(r.Input);
+        var inputs = safetensors.load_file(r.Input);
         if (!inputs.TryGetValue(r.InputKey, out var x))
             throw new ArgumentException($"{r.Input}: no tensor '{r.InputKey}' (it has: {string.Join(", ", inputs.Keys)})");
         if (r.ImgSize is { } s && (x.size(-1) != s || x.size(-2) != s))
             throw new ArgumentException($"{r.Input}: '{r.InputKey}' is [{string.Join(", ", x.shape)}], not {s}×{s} (--imgsz)");
         var outputs = ModelRunner.Run(model, x, r.Train);
-        SafeTensors.Save(r.Output, outputs.Select(kv => (kv.Key, kv.Value)));
+        safetensors.save_file(outputs, r.Output);
         var names = outputs.Keys.ToList();
         foreach (var t in outputs.Values.Concat(inputs.Values)) t.Dispose();
         return names;
@@ -82,7 +82,7 @@ public static class ModelRun
     /// <summary>Loads PyTorch-named weights: keys after removing <paramref name="prefix"/> must equal our state_dict's.</summary>
     public static void LoadWeights(DetectionModel model, string path, string? prefix)
     {
-        var all = SafeTensors.Load(path);
+        var all = safetensors.load_file(path);
         var src = new Dictionary<string, Tensor>();
         foreach (var (k, v) in all)
         {

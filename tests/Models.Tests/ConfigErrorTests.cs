@@ -52,6 +52,8 @@ public class ConfigErrorTests
         Assert.Equal("knob 'pconv.n_div' does not apply to model 'yolov5'; it has no knobs", e2.Message);
         var e3 = Assert.Throws<ModelConfigException>(() => ModelCatalog.Build("yolov8-dsconv", "n", knobs: new Dictionary<string, string> { ["dsconv.bits"] = "1" }));
         Assert.Contains("invalid value '1'", e3.Message);
+        var e4 = Assert.Throws<ModelConfigException>(() => ModelCatalog.Build("yolov5-c3faster", "n", knobs: new Dictionary<string, string> { ["pconv.n_div"] = "2000" }));
+        Assert.Equal("knob 'pconv.n_div' of model 'yolov5-c3faster': invalid value '2000' (expected an integer in 1..1024)", e4.Message);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public static class Parity
     public static (Dictionary<string, Tensor> ours, Dictionary<string, Tensor> theirs) Run(string fixture, string model, string scale, ITestOutputHelper? log = null)
     {
         var json = Repo.Fixture(fixture + ".json");
-        var theirs = SafeTensors.Load(Repo.Fixture(fixture + ".safetensors"));
+        var theirs = safetensors.load_file(Repo.Fixture(fixture + ".safetensors"));
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var nc = doc.RootElement.GetProperty("nc").GetInt64();
         var m = ModelCatalog.Build(model, scale, nc);

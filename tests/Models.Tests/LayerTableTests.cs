@@ -84,4 +84,24 @@ public class LayerTableTests
         Assert.Equal(16.623, doc.RootElement.GetProperty("gflops").GetDouble(), 3);
         Assert.Equal(25, doc.RootElement.GetProperty("rows").GetArrayLength());
     }
+
+    [Theory]
+    [InlineData("yolov5-c3faster", "n", "yolov5-c3faster-n summary: ")]
+    [InlineData("yolov8", "n", "yolov8n summary: 225 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs")]
+    [InlineData("yolov10", "b", "yolov10b summary: ")]
+    public void Summary_line_names_the_scale_as_ultralytics_does_and_a_hyphen_keeps_it_apart(string model, string scale, string start)
+    {
+        using var m = ModelCatalog.Build(model, scale);
+        Assert.StartsWith(start, ModelSummary.Of(m).SummaryLine());
+    }
+
+    [Fact]
+    public void Ultralytics_families_use_ultralytics_column_widths()
+    {
+        using var m = ModelCatalog.Build("yolov8", "n");
+        var table = ModelSummary.Of(m).Table();
+        // ultralytics parse_model: f"{i:>3}{str(f):>20}{n_:>3}{np:10.0f}  {t:<45}{str(args):<30}"
+        Assert.Contains("  0                  -1  1       464  " + "Conv".PadRight(45) + "[3, 16, 3, 2]", table);
+        Assert.StartsWith("                   from  n    params  " + "module".PadRight(45) + "arguments", table);
+    }
 }

@@ -19,9 +19,9 @@ public class ModelRunTests(ITestOutputHelper log)
         ModelRun.Execute(new ModelRunRequest("yolov8", "n", 3, null, null, null, init, fixture, "input.eval", evalOut, false));
         var names = ModelRun.Execute(new ModelRunRequest("yolov8", "n", 3, null, null, null, init, fixture, "input.train", trainOut, true));
         Assert.Contains("train.bn_after.model.0.bn.running_var", names);
-        var theirs = SafeTensors.Load(fixture);
-        var ours = SafeTensors.Load(evalOut);
-        foreach (var (k, v) in SafeTensors.Load(trainOut)) ours[k] = v;
+        var theirs = safetensors.load_file(fixture);
+        var ours = safetensors.load_file(evalOut);
+        foreach (var (k, v) in safetensors.load_file(trainOut)) ours[k] = v;
         var failures = Parity.Compare(ours, theirs.Where(kv => !kv.Key.StartsWith("check.")).ToDictionary(kv => kv.Key, kv => kv.Value), log);
         Assert.Empty(failures);
         dir.Delete(true);
@@ -35,13 +35,13 @@ public class ModelRunTests(ITestOutputHelper log)
         using (var m = ModelCatalog.Build("yolov5", "n", 3))
         {
             GeneratorInit.Apply(m, Repo.Fixture("yolov5_n.json"));
-            SafeTensors.Save(w, m.state_dict().Select(e => ("ema." + e.name, e.value)));
+            safetensors.save_file(m.state_dict().Select(e => ("ema." + e.name, e.value)), w);
         }
         var fixture = Repo.Fixture("yolov5_n.safetensors");
         var o = Path.Combine(dir.FullName, "o.safetensors");
         ModelRun.Execute(new ModelRunRequest("yolov5", "n", 3, null, w, "ema.", null, fixture, "input.eval", o, false));
-        var ours = SafeTensors.Load(o);
-        var theirs = SafeTensors.Load(fixture);
+        var ours = safetensors.load_file(o);
+        var theirs = safetensors.load_file(fixture);
         Assert.True(ours["eval.y"].equal(theirs["eval.y"]));
 
         var e = Assert.Throws<ArgumentException>(() =>

@@ -12,8 +12,9 @@ public sealed record ModelInfo(string Name, string Baseline, IReadOnlyList<strin
 }
 
 /// <summary>
-/// The one table of model names, scales and knobs sweeps are validated against. Kept as plain data on purpose:
-/// the Models engineer will later derive it from the model registry.
+/// The one table of model names, scales and knobs sweeps are validated against. Plain data on purpose: Grains must
+/// not depend on libtorch, so it cannot read src/Models' registry. tests/EndToEnd.Tests/CatalogueAgreementTests holds
+/// it equal to YoloSweep.Models.ModelCatalog and KnobRules (models, baselines, scales, knobs, defaults, valid values).
 /// </summary>
 public static class ModelCatalog
 {
@@ -31,7 +32,12 @@ public static class ModelCatalog
     static KnobInfo ChoiceKnob(string name, string dflt, params string[] choices) =>
         new(name, dflt, "one of " + string.Join(", ", choices), v => choices.Contains(v));
 
-    static readonly KnobInfo[] DsConvKnobs = [IntKnob("dsconv.block_size", 32, 1, 4096), IntKnob("dsconv.bits", 4, 0, 16)];
+    // 1 bit leaves DSConv no positive level (qmax = 0), so the builder rejects it; 0 is the seed's plain convolution.
+    static KnobInfo DsConvBitsKnob(string name, int dflt) =>
+        new(name, dflt.ToString(CultureInfo.InvariantCulture), "0 (plain convolution) or an integer in 2..16",
+            v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && (b == 0 || b is >= 2 and <= 16));
+
+    static readonly KnobInfo[] DsConvKnobs = [IntKnob("dsconv.block_size", 32, 1, 4096), DsConvBitsKnob("dsconv.bits", 4)];
 
     public static IReadOnlyList<ModelInfo> Models { get; } =
     [
@@ -43,7 +49,7 @@ public static class ModelCatalog
         new("yolov8", "yolov8", StandardScales, []),
         new("yolov8-dsconv", "yolov8", StandardScales, DsConvKnobs),
         new("yolov10", "yolov10", V10Scales, []),
-        new("yolov10-dsconv", "yolov10", V10Scales, DsConvKnobs),
+        new("yolov10-dsconv", "yolov10", StandardScales, DsConvKnobs),  // seed 004 lists n/s/m/l/x, no b
     ];
 
     public static ModelInfo? Find(string name) => Models.FirstOrDefault(m => m.Name == name);
