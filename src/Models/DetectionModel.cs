@@ -96,12 +96,35 @@ public sealed class DetectionModel : nn.Module<Tensor, Tensor>
     public int ModuleCount => modules().Distinct(ReferenceEqualityComparer.Instance).Count();
 
     /// <summary>GFLOPs of one forward at imgsz×imgsz by thop's rules (DESIGN §4), from a dry run (no arithmetic).</summary>
-    public double GFlops(int imgsz = 640)
+    public double GFlops(int imgsz = 640) => CountFlops(imgsz).GFlops;
+
+    FlopCounter CountFlops(int imgsz)
     {
-        using var counter = new FlopCounter();
-        using var _ = no_grad();
-        using var x = zeros([1, 3, imgsz, imgsz]);
-        using var o = Forward(x);
-        return counter.GFlops;
+        var counter = new FlopCounter();
+        using (counter)
+        using (no_grad())
+        using (var x = zeros([1, 3, imgsz, imgsz]))
+        using (Forward(x)) { }
+        return counter;
+    }
+
+    /// <summary>Parameters and GFLOPs after ultralytics' <c>fuse()</c>, the form YOLOv10's paper and README report:
+    /// each Conv's BatchNorm folded into a conv bias (2c parameters → c), RepVGGDW's 3×3 branch folded into its 7×7,
+    /// v10Detect's one-to-many branches (cv2, cv3) removed. Counted from the unfused model, which is left as it is.</summary>
+    public (long Parameters, double GFlops) FusedCounts(int imgsz = 640)
+    {
+        var removed = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        void Remove(nn.Module m) { foreach (var x in m.modules()) removed.Add(x); }
+        if (Head is V10Detect v10) { Remove(v10.cv2); Remove(v10.cv3); }
+        var all = modules().Distinct(ReferenceEqualityComparer.Instance).Cast<nn.Module>().ToList();
+        foreach (var r in all.OfType<RepVGGDW>()) Remove(r.conv1);  // its bias merges into conv's fused bias
+        var folded = all.OfType<Conv>().Where(c => !removed.Contains(c)).Select(c => (nn.Module)c.bn).ToHashSet(ReferenceEqualityComparer.Instance);
+
+        long parameters = 0;
+        foreach (var m in all.Where(m => !removed.Contains(m)))
+            parameters += folded.Contains(m) ? ((BatchNorm2d)m).num_features : m.parameters(recurse: false).Sum(p => p.numel());
+        var counter = CountFlops(imgsz);
+        var macs = counter.Macs - all.Where(m => removed.Contains(m) || folded.Contains(m)).Sum(counter.MacsOf);
+        return (parameters, 2 * macs / 1e9);
     }
 }

@@ -36,4 +36,42 @@ public class ZooCountsTests(ITestOutputHelper log)
         using var m = ModelCatalog.Build("yolov10-dsconv", "l", 1);
         Expect(m, 33_918_422, 33_918_406, double.NaN);
     }
+
+    // YOLOv10 paper (Wang et al. 2024, Table 1) and THU-MIG/yolov10 README: #Params (M) and FLOPs (G) at 640 of the
+    // deployed models, i.e. after ultralytics fuse() (BN folded, RepVGGDW folded, one-to-one head only).
+    [Theory]
+    [InlineData("n", 2.3, 6.7)]
+    [InlineData("s", 7.2, 21.6)]
+    [InlineData("m", 15.4, 59.1)]
+    [InlineData("b", 19.1, 92.0)]
+    [InlineData("l", 24.4, 120.3)]
+    [InlineData("x", 29.5, 160.4)]
+    public void Yolov10_fused_counts_equal_the_published_figures(string scale, double megaParams, double gflops)
+    {
+        using var m = ModelCatalog.Build("yolov10", scale);
+        var (p, g) = m.FusedCounts();
+        log.WriteLine($"yolov10{scale}: {m.ParameterCount:N0} params, {m.GFlops():F3} GFLOPs; fused {p:N0} params, {g:F3} GFLOPs");
+        Assert.Equal(megaParams, Math.Round(p / 1e6, 1));
+        Assert.Equal(gflops, Math.Round(g, 1));
+    }
+
+    [Fact]
+    public void Yolov10n_fused_is_2299264_params()
+    {
+        using var m = ModelCatalog.Build("yolov10", "n");
+        Assert.Equal(2_299_264, m.FusedCounts().Parameters);
+        Assert.Equal(2_775_520, m.ParameterCount);  // counting leaves the model as it was
+    }
+
+    // ultralytics cfg/models/v8/yolov8.yaml, the summary printed beside each scale (nc 80).
+    [Theory]
+    [InlineData("s", 11_166_560, 28.8)]
+    [InlineData("m", 25_902_640, 79.3)]
+    [InlineData("l", 43_691_520, 165.7)]
+    [InlineData("x", 68_229_648, 258.5)]
+    public void Yolov8_scales_equal_the_ultralytics_yaml_summaries(string scale, long parameters, double gflops)
+    {
+        using var m = ModelCatalog.Build("yolov8", scale);
+        Expect(m, parameters, parameters - 16, gflops);
+    }
 }

@@ -108,29 +108,8 @@ public sealed class AKConv : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Seed 001 Bottleneck_AKConv: Conv 1×1 → AKConv(c_, c2, num_param), residual when shortcut and c1 == c2.</summary>
-public sealed class Bottleneck_AKConv : nn.Module<Tensor, Tensor>
-{
-    readonly Conv cv1;
-    readonly AKConv cv2;
-    readonly bool add;
-
-    public Bottleneck_AKConv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long num_param = 3) : base("Bottleneck_AKConv")
-    {
-        var c_ = (long)(c2 * e);
-        cv1 = new Conv(c1, c_, 1, 1);
-        cv2 = new AKConv(c_, c2, num_param, 1);
-        add = shortcut && c1 == c2;
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a = cv1.call(x);
-        var b = cv2.call(a);
-        if (!add) return b;
-        using (b) return x + b;
-    }
-}
+public sealed class Bottleneck_AKConv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long num_param = 3)
+    : ResidualBottleneck("Bottleneck_AKConv", new Conv(c1, Hidden(c2, e), 1, 1), new AKConv(Hidden(c2, e), c2, num_param, 1), shortcut && c1 == c2);
 
 /// <summary>Seed 001 C3_AKConv: C3 with Bottleneck_AKConv blocks.</summary>
 public sealed class C3_AKConv : C3

@@ -71,20 +71,22 @@ public class Conv : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>yolov5 / ultralytics Bottleneck: cv1 (k[0]) → cv2 (k[1]), residual when shortcut and c1 == c2.</summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+/// <summary>The bottleneck shape of yolov5/ultralytics Bottleneck and of the seeds' copies of it (Bottleneck_AKConv,
+/// Bottleneck_DSconv, each its own nn.Module in the seed with the same forward): cv1 → cv2, plus the input when
+/// add (shortcut and c1 == c2). Subclasses choose the two layers; names cv1, cv2 match the seeds' state_dicts.</summary>
+public abstract class ResidualBottleneck : nn.Module<Tensor, Tensor>
 {
-    readonly Conv cv1, cv2;
+    readonly nn.Module<Tensor, Tensor> cv1, cv2;
     readonly bool add;
 
-    public Bottleneck(long c1, long c2, bool shortcut = true, long g = 1, long k0 = 1, long k1 = 3, double e = 0.5) : base("Bottleneck")
+    protected ResidualBottleneck(string typeName, nn.Module<Tensor, Tensor> cv1, nn.Module<Tensor, Tensor> cv2, bool add) : base(typeName)
     {
-        var c_ = (long)(c2 * e);
-        cv1 = new Conv(c1, c_, k0, 1);
-        cv2 = new Conv(c_, c2, k1, 1, g: g);
-        add = shortcut && c1 == c2;
+        (this.cv1, this.cv2, this.add) = (cv1, cv2, add);
         RegisterComponents();
     }
+
+    /// <summary>The hidden channels every bottleneck uses: int(c2 · e).</summary>
+    protected static long Hidden(long c2, double e) => (long)(c2 * e);
 
     public override Tensor forward(Tensor x)
     {
@@ -94,6 +96,10 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         using (b) return x + b;
     }
 }
+
+/// <summary>yolov5 / ultralytics Bottleneck: cv1 (k[0]) → cv2 (k[1]), residual when shortcut and c1 == c2.</summary>
+public sealed class Bottleneck(long c1, long c2, bool shortcut = true, long g = 1, long k0 = 1, long k1 = 3, double e = 0.5)
+    : ResidualBottleneck("Bottleneck", new Conv(c1, Hidden(c2, e), k0, 1), new Conv(Hidden(c2, e), c2, k1, 1, g: g), shortcut && c1 == c2);
 
 /// <summary>yolov5 C3: CSP bottleneck with 3 convolutions.</summary>
 public class C3 : nn.Module<Tensor, Tensor>

@@ -89,29 +89,9 @@ public sealed class DSConv2D : Conv
 }
 
 /// <summary>Seed 004 Bottleneck_DSconv: Conv k[0] → DSConv2D k[1], residual when shortcut and c1 == c2.</summary>
-public sealed class Bottleneck_DSconv : nn.Module<Tensor, Tensor>
-{
-    readonly Conv cv1;
-    readonly DSConv2D cv2;
-    readonly bool add;
-
-    public Bottleneck_DSconv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long block_size = 32, int bits = 4) : base("Bottleneck_DSconv")
-    {
-        var c_ = (long)(c2 * e);
-        cv1 = new Conv(c1, c_, [3, 3], 1, null);
-        cv2 = new DSConv2D(c_, c2, [3, 3], 1, g: g, block_size: block_size, bits: bits);
-        add = shortcut && c1 == c2;
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a = cv1.call(x);
-        var b = cv2.call(a);
-        if (!add) return b;
-        using (b) return x + b;
-    }
-}
+public sealed class Bottleneck_DSconv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long block_size = 32, int bits = 4)
+    : ResidualBottleneck("Bottleneck_DSconv", new Conv(c1, Hidden(c2, e), [3, 3], 1, null),
+        new DSConv2D(Hidden(c2, e), c2, [3, 3], 1, g: g, block_size: block_size, bits: bits), shortcut && c1 == c2);
 
 /// <summary>Seed 004 C2f_DSConv: C2f with cv2 = DSConv2D((2+n)·c, c2, 1) and Bottleneck_DSconv blocks.</summary>
 public sealed class C2f_DSConv : C2f

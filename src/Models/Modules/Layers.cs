@@ -12,11 +12,20 @@ public sealed class FlopCounter : IDisposable
 {
     [ThreadStatic] static FlopCounter? t_current;
     readonly FlopCounter? _outer;
+    readonly Dictionary<nn.Module, double> _byModule = new(ReferenceEqualityComparer.Instance);
     public double Macs { get; private set; }
 
     public FlopCounter() { _outer = t_current; t_current = this; }
     internal static FlopCounter? Current => t_current;
-    internal void Add(double macs) => Macs += macs;
+
+    internal void Add(nn.Module counted, double macs)
+    {
+        Macs += macs;
+        _byModule[counted] = _byModule.GetValueOrDefault(counted) + macs;
+    }
+
+    /// <summary>The multiply-accumulates counted by one module (a Conv2d, BatchNorm2d or Linear) itself.</summary>
+    public double MacsOf(nn.Module m) => _byModule.GetValueOrDefault(m);
     public double GFlops => 2 * Macs / 1e9;
     public void Dispose() => t_current = _outer;
 }
@@ -72,7 +81,7 @@ public class Conv2d : nn.Module<Tensor, Tensor>
         if (FlopCounter.Current is { } fc)
         {
             var shape = OutputShape(x.shape);
-            fc.Add((double)shape.Aggregate(1L, (a, b) => a * b) * (in_channels / groups) * kernel_size[0] * kernel_size[1]);
+            fc.Add(this, (double)shape.Aggregate(1L, (a, b) => a * b) * (in_channels / groups) * kernel_size[0] * kernel_size[1]);
             return zeros(shape, x.dtype, x.device);
         }
         using var w = EffectiveWeight();
@@ -107,7 +116,7 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
     {
         if (FlopCounter.Current is { } fc)
         {
-            fc.Add(4.0 * x.numel());
+            fc.Add(this, 4.0 * x.numel());
             return x.alias();
         }
         if (training)
@@ -148,7 +157,7 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
             var shape = x.shape;
             shape[^1] = _out;
             var n = shape.Aggregate(1L, (a, b) => a * b);
-            fc.Add((double)n * _in);
+            fc.Add(this, (double)n * _in);
             return zeros(shape, x.dtype, x.device);
         }
         return F.linear(x, weight, bias);

@@ -23,7 +23,7 @@ public sealed class SCDown : nn.Module<Tensor, Tensor>
 /// <summary>YOLOv10 RepVGGDW (training form): SiLU(DW 7×7 Conv + DW 3×3 Conv), both without activation.</summary>
 public sealed class RepVGGDW : nn.Module<Tensor, Tensor>
 {
-    readonly Conv conv, conv1;
+    internal readonly Conv conv, conv1;
     readonly nn.Module<Tensor, Tensor> act;
     public RepVGGDW(long ed) : base("RepVGGDW")
     {
