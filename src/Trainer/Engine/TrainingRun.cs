@@ -16,7 +16,7 @@ namespace YoloSweep.Trainer.Engine;
 
 /// <summary>Trainer state saved beside the weights after every epoch (weights/last.json).</summary>
 public sealed record TrainerState(int EpochsDone, long EmaUpdates, int LastOptStep, double BestFitness, double TrainSeconds,
-    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize);
+    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize, int BestEpoch = 0, bool Stopped = false);
 
 /// <summary>A YOLO training run: data in, trained weights, per-epoch results and final metrics out. This is the
 /// library entry point the CLI (`yolosweep train`) and the trial executor call.</summary>
@@ -52,9 +52,9 @@ public static class TrainingRun
         var csv = Path.Combine(runDir, "results.csv");
         var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
         var lastJson = Path.Combine(weightsDir, "last.json");
-        if (o.Resume && File.Exists(lastJson))
+        if (o.Resume && ReadState(runDir) is { } saved)
         {
-            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(lastJson))!;
+            state = saved;
             LoadCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             ema.Updates = state.EmaUpdates;
             dp.Broadcast();
@@ -69,12 +69,14 @@ public static class TrainingRun
         var trainSeconds = state.TrainSeconds;
         var imagesSeen = state.ImagesSeen;
         var best = state.BestFitness;
+        var bestEpoch = state.BestEpoch;
+        var stopped = state.Stopped;
         DetectionSummary summary = DetectionSummary.Empty;
         var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
         log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, accumulate {Acc}, weight decay {Wd}",
             o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), schedule.NominalAccumulate, schedule.WeightDecay);
 
-        for (var epoch = state.EpochsDone; epoch < stopAt; epoch++)
+        for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             manual_seed((ulong)SeedMix.Mix(o.Seed, epoch, 99));  // per-epoch torch RNG: a resumed epoch draws the same numbers
@@ -130,15 +132,21 @@ public static class TrainingRun
             if (summary.Fitness > best || epoch == 0)
             {
                 best = Math.Max(best, summary.Fitness);
+                bestEpoch = epoch;
                 Safetensors.Save(Path.Combine(weightsDir, "best.safetensors"), ema.State);
             }
-            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
+            // ultralytics EarlyStopping: stop when fitness has not improved for `patience` epochs
+            stopped = o.Patience > 0 && o.ValEveryEpoch && epoch - bestEpoch >= o.Patience && epoch < o.Epochs - 1;
+            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped);
             SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
             File.Move(lastJson + ".tmp", lastJson, true);
             log.Information("Epoch {Epoch}/{Epochs} losses {Losses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
                 epoch + 1, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
             progress?.Report(report);
+            if (stopped)
+                log.Information("Stopping early after epoch {Epoch}: no improvement for {Patience} epochs (best fitness {Best:F4} at epoch {BestEpoch})",
+                    epoch + 1, o.Patience, best, bestEpoch + 1);
         }
 
         if (summary.PerClass.Count == 0 && state.EpochsDone > 0)
@@ -154,6 +162,14 @@ public static class TrainingRun
         RunReports.WriteResultsSvg(csv, Path.Combine(runDir, "results.svg"));
         RunReports.WritePrCurveSvg(summary, cfg.Names, Path.Combine(runDir, "PR_curve.svg"));
         return result;
+    }
+
+    /// <summary>The trainer state of a run folder's last checkpoint (weights/last.json), or null when there is none.</summary>
+    public static TrainerState? ReadState(string runDir)
+    {
+        var path = Path.Combine(runDir, "weights", "last.json");
+        if (!File.Exists(path) || !File.Exists(Path.Combine(runDir, "weights", "last.safetensors"))) return null;
+        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path));
     }
 
     public static Device[] ParseDevices(string spec)
