@@ -1,6 +1,7 @@
 // Training benchmarks (BENCHMARKS.md, Training): step time of a detector vs PyTorch (tiny_step.py), loader throughput.
-// usage: dotnet run -c Release -- step [batch] [imgsz] | loader DATA.yaml [imgsz] [batch] [workers]
+// usage: dotnet run -c Release -- step [model] [scale] [nc] [batch] [imgsz] | loader DATA.yaml [imgsz] [batch] [workers]
 using System.Diagnostics;
+using YoloSweep.Models;
 using YoloSweep.Torch;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Engine;
@@ -11,10 +12,15 @@ var mode = args.Length > 0 ? args[0] : "step";
 if (Environment.GetEnvironmentVariable("YS_THREADS") is { } th) set_num_threads(int.Parse(th));
 if (mode == "step")
 {
-    var batch = args.Length > 1 ? int.Parse(args[1]) : 16;
-    var imgsz = args.Length > 2 ? int.Parse(args[2]) : 320;
+    var name = args.Length > 1 ? args[1] : "yolov5";
+    var scale = args.Length > 2 ? args[2] : "n";
+    var nc = args.Length > 3 ? int.Parse(args[3]) : 3;
+    var batch = args.Length > 4 ? int.Parse(args[4]) : 16;
+    var imgsz = args.Length > 5 ? int.Parse(args[5]) : 320;
     manual_seed(0);
-    using var model = new TinyDetector(HeadKind.V5Anchors, 4, 16);
+    using var model = ModelCatalog.Build(name, scale, nc);
+    model.train();
+    Console.WriteLine($"{name}{scale} nc={nc}: {model.ParameterCount:N0} parameters");
     using var opt = new Sgd(Schedule.Groups(model, 5e-4), 0.01, 0.937);
     using var x = rand([batch, 3, imgsz, imgsz]);
     var t = tensor(new float[] { 0, 1, 0.5f, 0.5f, 0.3f, 0.3f, 1, 0, 0.3f, 0.6f, 0.2f, 0.1f }, [2, 6]);
@@ -25,7 +31,7 @@ if (mode == "step")
         {
             var sw = Stopwatch.StartNew();
             using var scope = NewDisposeScope();
-            Tensor loss = kind == "mse" ? model.Forward(x).Select(o => o.pow(2).mean()).Aggregate((a, b) => a + b) : lossFn(model, x, t).Item1;
+            Tensor loss = kind == "mse" ? model.Forward(x).Raw.Select(o => o.pow(2).mean()).Aggregate((a, b) => a + b) : lossFn(model, x, t).Item1;
             loss.backward();
             opt.Step();
             opt.ZeroGrad();
@@ -33,7 +39,7 @@ if (mode == "step")
         }
         for (var i = 0; i < 3; i++) Step();
         var times = Enumerable.Range(0, 20).Select(_ => Step()).OrderBy(v => v).ToList();
-        Console.WriteLine($"csharp tiny-v5 {kind} batch {batch} imgsz {imgsz} threads {get_num_threads()}: median step {times[10]:F1} ms");
+        Console.WriteLine($"csharp {name}{scale} {kind} batch {batch} imgsz {imgsz} threads {get_num_threads()}: median step {times[10]:F1} ms");
     }
 }
 else

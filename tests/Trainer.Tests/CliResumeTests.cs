@@ -43,7 +43,7 @@ public class CliResumeTests(ITestOutputHelper output)
         var dir = Path.Combine(Path.GetTempPath(), "ys-cli-resume-" + Guid.NewGuid().ToString("N")[..8]);
         var yaml = Synth.Write(new SynthOptions(Path.Combine(dir, "data"), Train: 64, Val: 8, ImgSize: 64, Seed: 4));
         var project = Path.Combine(dir, "run");
-        var args = $"train --model tiny-v5 --data \"{yaml}\" --epochs 8 --imgsz 64 --batch 8 --project \"{project}\" --seed 3";
+        var args = $"train --model \"{Fixtures.TinyModel("tiny-v5")}\" --data \"{yaml}\" --epochs 8 --imgsz 64 --batch 8 --project \"{project}\" --seed 3";
         var csv = Path.Combine(project, "results.csv");
         using (var p = Start(dll, args))
         {

@@ -22,6 +22,9 @@ static class Fixtures
     public static Dictionary<string, Tensor> Load(string name) => Safetensors.Load(Path.Combine(Dir, name + ".safetensors"));
     public static JsonNode Json(string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, name + ".json")))!;
 
+    /// <summary>The tiny model YAMLs (tests/data/models/NAME.yaml): real zoo modules, few thin layers.</summary>
+    public static string TinyModel(string name) => Path.GetFullPath(Path.Combine(Dir, "..", "models", name + ".yaml"));
+
     public static string RepoRoot => Path.GetFullPath(Path.Combine(Dir, "..", "..", ".."));
 
     /// <summary>max |a-b| / max(|b|, floor) over all elements.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Engine;
 
@@ -10,7 +11,7 @@ public static class TrainCommands
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model") { Description = "model name (yolov5, yolov8, yolov10, variants; tiny-v5/tiny-v8 for smoke tests)", Required = true };
+        var model = new Option<string>("--model") { Description = $"zoo model ({string.Join(", ", ModelCatalog.Names)}) or a path to a model YAML", Required = true };
         var scale = new Option<string>("--scale") { Description = "n, s, m, l or x", DefaultValueFactory = _ => "n" };
         var data = new Option<string>("--data") { Description = "dataset YAML (ultralytics format)", Required = true };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100 };
@@ -57,7 +58,7 @@ public static class TrainCommands
                 AnsiConsole.MarkupLineInterpolated($"[green]done[/]: mAP50 {result!.Map50:F4} mAP50-95 {result.Map50_95:F4} → {result.RunDir}");
                 return 0;
             }
-            catch (Exception e) when (e is TrainingException or DatasetException or ArgumentException)
+            catch (Exception e) when (e is TrainingException or DatasetException or ModelConfigException or ArgumentException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]error[/]: {e.Message}");
                 return 1;

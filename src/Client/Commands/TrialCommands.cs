@@ -11,7 +11,7 @@ public static class TrialCommands
     /// (e.g. `new TrialExecutorFactory(real: () => new TrainingTrialExecutor())`). Until then, non-simulated trials
     /// fail with a clear "not available yet" message.
     /// </summary>
-    public static TrialExecutorFactory Executors { get; set; } = new(real: null);
+    public static TrialExecutorFactory Executors { get; set; } = new(real: () => new YoloSweep.Trainer.Engine.TrainingTrialExecutor());
 
     public static Command Build()
     {

@@ -1,3 +1,4 @@
+using YoloSweep.Models;
 using YoloSweep.Torch;
 using static YoloSweep.Torch.torch;
 
@@ -8,31 +9,31 @@ namespace YoloSweep.Trainer.Engine;
 /// replica 0 steps, and its parameters and buffers are broadcast back to the others.</summary>
 public sealed class DataParallel : IDisposable
 {
-    public IReadOnlyList<IDetectionModel> Replicas { get; }
+    public IReadOnlyList<DetectionModel> Replicas { get; }
     public IReadOnlyList<Device> Devices { get; }
 
-    public DataParallel(Func<IDetectionModel> factory, IReadOnlyList<Device> devices, IDetectionModel? first = null)
+    public DataParallel(Func<DetectionModel> factory, IReadOnlyList<Device> devices, DetectionModel? first = null)
     {
         if (devices.Count == 0) throw new ArgumentException("data-parallel needs at least one device");
         Devices = devices;
-        var reps = new List<IDetectionModel>();
+        var reps = new List<DetectionModel>();
         for (var i = 0; i < devices.Count; i++)
         {
             var m = i == 0 && first != null ? first : factory();
-            m.Module.to(devices[i]);
+            m.to(devices[i]);
             reps.Add(m);
         }
         Replicas = reps;
         Broadcast();
     }
 
-    public IDetectionModel Main => Replicas[0];
+    public DetectionModel Main => Replicas[0];
 
     /// <summary>Forward + backward on every replica in parallel; each replica accumulates its own gradients
     /// (call <see cref="AverageGradients"/> before the optimiser step, so accumulation over batches stays exact).
     /// lossFn returns (loss to backpropagate, detached loss items) for one replica and its slice (images, targets).
     /// Returns the loss items averaged over replicas (on the CPU).</summary>
-    public Tensor ForwardBackward(Tensor images, Tensor targets, Func<IDetectionModel, Tensor, Tensor, (Tensor loss, Tensor items)> lossFn)
+    public Tensor ForwardBackward(Tensor images, Tensor targets, Func<DetectionModel, Tensor, Tensor, (Tensor loss, Tensor items)> lossFn)
     {
         var r = Replicas.Count;
         var b = images.size(0);
@@ -73,7 +74,7 @@ public sealed class DataParallel : IDisposable
     public void AverageGradients()
     {
         using var _ = no_grad();
-        var ps = Replicas.Select(m => m.Module.parameters().ToList()).ToList();
+        var ps = Replicas.Select(m => m.parameters().ToList()).ToList();
         for (var i = 0; i < ps[0].Count; i++)
         {
             using var g0 = ps[0][i].grad;
@@ -87,7 +88,7 @@ public sealed class DataParallel : IDisposable
             }
             g0.div_((double)Replicas.Count).Dispose();
         }
-        foreach (var m in Replicas.Skip(1)) m.Module.zero_grad();
+        foreach (var m in Replicas.Skip(1)) m.zero_grad();
     }
 
     /// <summary>Parameters and buffers of replica 0 copied to every other replica.</summary>
@@ -95,13 +96,13 @@ public sealed class DataParallel : IDisposable
     {
         if (Replicas.Count == 1) return;
         using var _ = no_grad();
-        var src = Main.Module.state_dict();
-        var srcBuffers = Main.Module.named_buffers().ToList();
+        var src = Main.state_dict();
+        var srcBuffers = Main.named_buffers().ToList();
         foreach (var m in Replicas.Skip(1))
         {
-            var dst = m.Module.state_dict();
+            var dst = m.state_dict();
             for (var i = 0; i < src.Count; i++) dst[i].value.copy_(src[i].value).Dispose();
-            var db = m.Module.named_buffers().ToList();
+            var db = m.named_buffers().ToList();
             for (var i = 0; i < srcBuffers.Count; i++) db[i].buffer.copy_(srcBuffers[i].buffer).Dispose();
         }
     }

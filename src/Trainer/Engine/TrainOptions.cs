@@ -26,6 +26,8 @@ public sealed record TrainOptions
     public bool Amp { get; init; } = true;
     public OptimOptions Optim { get; init; } = new();
     public AugmentOptions Augment { get; init; } = new();
+    /// <summary>Early stopping: epochs without a fitness improvement before the run stops (0 = never).</summary>
+    public int Patience { get; init; } = 100;
     /// <summary>Validate every epoch (true) or only after the last one.</summary>
     public bool ValEveryEpoch { get; init; } = true;
     /// <summary>Stop after this many epochs in this process (for tests that simulate a crash); null = all.</summary>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Serilog;
+using YoloSweep.Models;
+using YoloSweep.Models.Modules;
 using YoloSweep.Torch;
 using YoloSweep.Trainer.Checkpoints;
 using YoloSweep.Trainer.Data;
@@ -14,7 +16,7 @@ namespace YoloSweep.Trainer.Engine;
 
 /// <summary>Trainer state saved beside the weights after every epoch (weights/last.json).</summary>
 public sealed record TrainerState(int EpochsDone, long EmaUpdates, int LastOptStep, double BestFitness, double TrainSeconds,
-    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize);
+    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize, int BestEpoch = 0, bool Stopped = false);
 
 /// <summary>A YOLO training run: data in, trained weights, per-epoch results and final metrics out. This is the
 /// library entry point the CLI (`yolosweep train`) and the trial executor call.</summary>
@@ -33,26 +35,26 @@ public static class TrainingRun
         var trainLoader = new DetectionLoader(trainSet, o.Batch, true, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
         var valLoader = new DetectionLoader(valSet, Math.Max(o.Batch * 2, 1), false, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
 
-        manual_seed((ulong)o.Seed);
-        var request = new ModelRequest(o.Model, o.Scale, cfg.Nc, o.Knobs);
-        var model = ModelCatalog.Build(request);
-        using var dp = new DataParallel(() => { manual_seed((ulong)o.Seed); return ModelCatalog.Build(request); }, devices, model);
-        using var emaModel = ModelCatalog.Build(request);
-        emaModel.Module.to(devices[0]);
+        DetectionModel Build() { manual_seed((ulong)o.Seed); return ModelCatalog.Build(o.Model, o.Scale, cfg.Nc, o.Knobs); }
+        var model = Build();
+        var gflops = model.GFlops();  // thop convention at 640 (DESIGN §4), on the CPU before the model moves
+        using var dp = new DataParallel(Build, devices, model);
+        using var emaModel = ModelCatalog.Build(o.Model, o.Scale, cfg.Nc, o.Knobs);
+        emaModel.to(devices[0]);
         var main = dp.Main;
         var nb = trainLoader.BatchesPerEpoch;
         var schedule = new Schedule(o.Optim, o.Epochs, nb, o.Batch);
-        using var opt = new Sgd(Schedule.Groups(main.Module, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
-        using var ema = new ModelEma(main.Module, o.Optim.EmaDecay, o.Optim.EmaTau);
-        var lossNames = LossNames(main.Head);
-        Func<IDetectionModel, Tensor, Tensor, (Tensor, Tensor)> lossFn = MakeLoss(main, o.ImgSize);
+        using var opt = new Sgd(Schedule.Groups(main, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
+        using var ema = new ModelEma(main, o.Optim.EmaDecay, o.Optim.EmaTau);
+        var lossNames = LossNames(main.Family);
+        var lossFn = MakeLoss(main, o.ImgSize);
 
         var csv = Path.Combine(runDir, "results.csv");
         var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
         var lastJson = Path.Combine(weightsDir, "last.json");
-        if (o.Resume && File.Exists(lastJson))
+        if (o.Resume && ReadState(runDir) is { } saved)
         {
-            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(lastJson))!;
+            state = saved;
             LoadCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             ema.Updates = state.EmaUpdates;
             dp.Broadcast();
@@ -67,17 +69,18 @@ public static class TrainingRun
         var trainSeconds = state.TrainSeconds;
         var imagesSeen = state.ImagesSeen;
         var best = state.BestFitness;
+        var bestEpoch = state.BestEpoch;
+        var stopped = state.Stopped;
         DetectionSummary summary = DetectionSummary.Empty;
         var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
-        log.Information("Training {Model}-{Scale} on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, accumulate {Acc}, weight decay {Wd}",
-            o.Model, o.Scale, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), schedule.NominalAccumulate, schedule.WeightDecay);
+        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, accumulate {Acc}, weight decay {Wd}",
+            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), schedule.NominalAccumulate, schedule.WeightDecay);
 
-        for (var epoch = state.EpochsDone; epoch < stopAt; epoch++)
+        for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             manual_seed((ulong)SeedMix.Mix(o.Seed, epoch, 99));  // per-epoch torch RNG: a resumed epoch draws the same numbers
-            main.Module.train();
-            foreach (var r in dp.Replicas) r.Module.train();
+            foreach (var r in dp.Replicas) r.train();
             var mosaic = epoch < o.Epochs - o.CloseMosaic;
             var sw = Stopwatch.StartNew();
             var sums = new double[lossNames.Length];
@@ -102,10 +105,10 @@ public static class TrainingRun
                 if (ni - lastOptStep >= accumulate)
                 {
                     if (dp.Replicas.Count > 1) dp.AverageGradients();
-                    ClipGradNorm(main.Module, o.Optim.ClipGradNorm);
+                    ClipGradNorm(main, o.Optim.ClipGradNorm);
                     opt.Step();
                     opt.ZeroGrad();
-                    ema.Update(main.Module);
+                    ema.Update(main);
                     dp.Broadcast();
                     lastOptStep = ni;
                 }
@@ -118,7 +121,7 @@ public static class TrainingRun
             var lastEpoch = epoch == o.Epochs - 1;
             if (o.ValEveryEpoch || lastEpoch)
             {
-                ema.CopyTo(emaModel.Module);
+                ema.CopyTo(emaModel);
                 summary = Validator.Run(emaModel, valLoader, devices[0], ct);
             }
             var losses = lossNames.Select((n, k) => (n, sums[k] / Math.Max(1, i))).ToDictionary(x => x.n, x => x.Item2);
@@ -129,30 +132,44 @@ public static class TrainingRun
             if (summary.Fitness > best || epoch == 0)
             {
                 best = Math.Max(best, summary.Fitness);
+                bestEpoch = epoch;
                 Safetensors.Save(Path.Combine(weightsDir, "best.safetensors"), ema.State);
             }
-            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
+            // ultralytics EarlyStopping: stop when fitness has not improved for `patience` epochs
+            stopped = o.Patience > 0 && o.ValEveryEpoch && epoch - bestEpoch >= o.Patience && epoch < o.Epochs - 1;
+            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped);
             SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
             File.Move(lastJson + ".tmp", lastJson, true);
             log.Information("Epoch {Epoch}/{Epochs} losses {Losses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
                 epoch + 1, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
             progress?.Report(report);
+            if (stopped)
+                log.Information("Stopping early after epoch {Epoch}: no improvement for {Patience} epochs (best fitness {Best:F4} at epoch {BestEpoch})",
+                    epoch + 1, o.Patience, best, bestEpoch + 1);
         }
 
         if (summary.PerClass.Count == 0 && state.EpochsDone > 0)
         {
-            ema.CopyTo(emaModel.Module);
+            ema.CopyTo(emaModel);
             summary = Validator.Run(emaModel, valLoader, devices[0], ct);
         }
-        ema.CopyTo(emaModel.Module);
+        ema.CopyTo(emaModel);
         var result = new TrainResult(summary.Map50, summary.Map50_95, summary.P, summary.R, summary.Fitness,
-            main.Module.parameters().Sum(p => p.numel()), (main as IModelSummary)?.Gflops ?? 0, Latency(emaModel, o.ImgSize, devices[0]),
+            main.ParameterCount, gflops, Latency(emaModel, o.ImgSize, devices[0]),
             state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass);
         RunReports.WriteMetricsJson(Path.Combine(runDir, "metrics.json"), result, cfg.Names, reports);
         RunReports.WriteResultsSvg(csv, Path.Combine(runDir, "results.svg"));
         RunReports.WritePrCurveSvg(summary, cfg.Names, Path.Combine(runDir, "PR_curve.svg"));
         return result;
+    }
+
+    /// <summary>The trainer state of a run folder's last checkpoint (weights/last.json), or null when there is none.</summary>
+    public static TrainerState? ReadState(string runDir)
+    {
+        var path = Path.Combine(runDir, "weights", "last.json");
+        if (!File.Exists(path) || !File.Exists(Path.Combine(runDir, "weights", "last.safetensors"))) return null;
+        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path));
     }
 
     public static Device[] ParseDevices(string spec)
@@ -175,33 +192,48 @@ public static class TrainingRun
             $"{mem.allocated / 1048576.0:F0} MiB allocated, {mem.reserved / 1048576.0:F0} MiB reserved of {mem.total / 1048576.0:F0} MiB. Lower --batch or --imgsz.", e);
     }
 
-    public static string[] LossNames(HeadKind h) => h switch
+    public static string[] LossNames(string family) => family switch
     {
-        HeadKind.V5Anchors => ["box_loss", "obj_loss", "cls_loss"],
-        HeadKind.V8Dfl => ["box_loss", "cls_loss", "dfl_loss"],
+        "v5" => ["box_loss", "obj_loss", "cls_loss"],
+        "v8" => ["box_loss", "cls_loss", "dfl_loss"],
         _ => ["box_om", "cls_om", "dfl_om", "box_oo", "cls_oo", "dfl_oo"],
     };
 
-    /// <summary>The loss of the model's head family, with yolov5's hyp scaling for v5.</summary>
-    public static Func<IDetectionModel, Tensor, Tensor, (Tensor, Tensor)> MakeLoss(IDetectionModel m, int imgsz)
+    /// <summary>The loss of the model's family (yolov5 ComputeLoss with train.py's hyp scaling, v8DetectionLoss, v10
+    /// dual assignment) as a function of (replica, images, targets) → (loss to backpropagate, detached items).</summary>
+    public static Func<DetectionModel, Tensor, Tensor, (Tensor, Tensor)> MakeLoss(DetectionModel m, int imgsz)
     {
-        switch (m.Head)
+        var nc = (int)m.Nc;
+        var strides = m.Strides.Select(s => (double)s).ToArray();
+        switch (m.Family)
         {
-            case HeadKind.V5Anchors:
-                var v5 = new V5Loss(new V5LossHyp().ScaledFor(m.AnchorsGrid!.Length, m.Nc, imgsz), m.Nc, m.AnchorsGrid);
-                return (model, x, t) => { var r = v5.Compute(model.Forward(x), t); return (r.Loss, r.Items); };
-            case HeadKind.V8Dfl:
-                var v8 = new V8Loss(new V8LossHyp(), m.Nc, m.Strides, m.RegMax);
-                return (model, x, t) => { var r = v8.Compute(model.Forward(x), t); return (r.Loss, r.Items); };
+            case "v5":
+                var anchors = AnchorsGrid(m);
+                var v5 = new V5Loss(new V5LossHyp().ScaledFor(anchors.Length, nc, imgsz), nc, anchors);
+                return (model, x, t) => { var r = v5.Compute(model.Forward(x).Raw, t); return (r.Loss, r.Items); };
+            case "v8":
+                var v8 = new V8Loss(new V8LossHyp(), nc, strides, (int)m.RegMax);
+                return (model, x, t) => { var r = v8.Compute(model.Forward(x).Raw, t); return (r.Loss, r.Items); };
             default:
-                var v10 = new V10Loss(new V8LossHyp(), m.Nc, m.Strides, m.RegMax);
+                var v10 = new V10Loss(new V8LossHyp(), nc, strides, (int)m.RegMax);
                 return (model, x, t) =>
                 {
                     var outs = model.Forward(x);
-                    var r = v10.Compute(outs[..(outs.Length / 2)], outs[(outs.Length / 2)..], t);
+                    var r = v10.Compute(outs.Raw, outs.One2One!.Raw, t);
                     return (r.Loss, r.Items);
                 };
         }
+    }
+
+    /// <summary>yolov5 anchors in grid units [level][anchor][w, h]: the Detect head's anchors buffer, which the model
+    /// builder divided by the strides (and reordered by check_anchor_order).</summary>
+    static float[][][] AnchorsGrid(DetectionModel m)
+    {
+        var head = (DetectV5)m.Head;
+        using var a = head.anchors.cpu();
+        var v = a.ToArray<float>();
+        var (nl, na) = ((int)head.nl, (int)head.na);
+        return Enumerable.Range(0, nl).Select(l => Enumerable.Range(0, na).Select(k => new[] { v[(l * na + k) * 2], v[(l * na + k) * 2 + 1] }).ToArray()).ToArray();
     }
 
     /// <summary>torch.nn.utils.clip_grad_norm_ (yolov5 v7.0 clips at 10).</summary>
@@ -216,47 +248,48 @@ public static class TrainingRun
         if (coef < 1) foreach (var g in grads) g.mul_(coef).Dispose();
     }
 
-    static double Latency(IDetectionModel m, int imgsz, Device d)
+    /// <summary>Mean eval-mode forward time of one image at the training size (head decoding included, NMS not).</summary>
+    static double Latency(DetectionModel m, int imgsz, Device d)
     {
-        m.Module.eval();
+        m.eval();
         using var _ = no_grad();
         using var x = zeros([1, 3, imgsz, imgsz], device: d);
-        for (var i = 0; i < 2; i++) foreach (var t in m.Forward(x)) t.Dispose();
+        for (var i = 0; i < 2; i++) m.Forward(x).Dispose();
         var sw = Stopwatch.StartNew();
         const int n = 10;
-        for (var i = 0; i < n; i++) foreach (var t in m.Forward(x)) t.Dispose();
+        for (var i = 0; i < n; i++) m.Forward(x).Dispose();
         if (d.type == DeviceType.CUDA) cuda.synchronize(d.index);
         return sw.Elapsed.TotalMilliseconds / n;
     }
 
-    static void SaveCheckpoint(string path, IDetectionModel m, ModelEma ema, Sgd opt)
+    static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, Sgd opt)
     {
         var entries = new List<(string, Tensor)>();
-        entries.AddRange(m.Module.state_dict().Select(e => ("model." + e.name, e.value)));
+        entries.AddRange(m.state_dict().Select(e => ("model." + e.name, e.value)));
         entries.AddRange(ema.State.Select(e => ("ema." + e.name, e.value)));
         entries.AddRange(opt.StateDict().Select(e => ("optim." + e.name, e.value)));
         // gradients accumulated but not yet stepped carry over to the next epoch, as in yolov5
-        var grads = m.Module.named_parameters().Select(p => (p.name, g: p.parameter.grad)).Where(x => x.g is not null).ToList();
+        var grads = m.named_parameters().Select(p => (p.name, g: p.parameter.grad)).Where(x => x.g is not null).ToList();
         entries.AddRange(grads.Select(g => ("grad." + g.name, g.g!)));
         Safetensors.Save(path, entries);
         foreach (var g in grads) g.g!.Dispose();
     }
 
-    static void LoadCheckpoint(string path, IDetectionModel m, ModelEma ema, Sgd opt)
+    static void LoadCheckpoint(string path, DetectionModel m, ModelEma ema, Sgd opt)
     {
         var t = Safetensors.Load(path);
         try
         {
             Dictionary<string, Tensor> Part(string prefix) => t.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-            var dev = m.Module.parameters().First().device;
-            m.Module.load_state_dict(Part("model."));
+            var dev = m.parameters().First().device;
+            m.load_state_dict(Part("model."));
             var es = Part("ema.");
             using (no_grad())
                 foreach (var (name, v) in ema.State)
                     if (es.TryGetValue(name, out var src)) v.copy_(src).Dispose();
             opt.LoadStateDict(Part("optim."));
             var gs = Part("grad.");
-            foreach (var (name, p) in m.Module.named_parameters())
+            foreach (var (name, p) in m.named_parameters())
                 p.grad = gs.TryGetValue(name, out var g) ? g.to(dev).clone().DetachFromDisposeScope() : null;
         }
         finally { foreach (var v in t.Values) v.Dispose(); }
@@ -278,8 +311,3 @@ public static class TrainingRun
     }
 }
 
-/// <summary>Optional model summary the model zoo provides (thop-convention GFLOPs at 640).</summary>
-public interface IModelSummary
-{
-    double Gflops { get; }
-}

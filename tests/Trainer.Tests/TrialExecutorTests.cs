@@ -1,0 +1,95 @@
+using Xunit.Abstractions;
+using YoloSweep.Grains.Trials;
+using YoloSweep.Trainer.Engine;
+using YoloSweep.Trainer.Host;
+using EpochReport = YoloSweep.Grains.Trials.EpochReport;
+
+namespace YoloSweep.Trainer.Tests;
+
+/// <summary>The real trial executor, in process: a trial of the tiny v8 model on the tiny synth set, then a
+/// re-leased attempt that resumes from the trial folder's checkpoint.</summary>
+public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : IClassFixture<TinySynth>
+{
+    TrialSpec Spec(int epochs, SortedDictionary<string, string>? extra = null) => new()
+    {
+        Sweep = "exec-test", Model = Fixtures.TinyModel("tiny-v8"), Scale = "n", Seed = 2,
+        // relative: resolved against the shared folder, as in a sweep
+        Data = Path.GetRelativePath(Path.GetDirectoryName(synth.Dir)!, synth.Yaml),
+        Train = new TrainSettings
+        {
+            Epochs = epochs, Imgsz = 64, Batch = 8, Optimizer = "SGD", Patience = 50,
+            Extra = extra ?? new(StringComparer.Ordinal) { ["lr0"] = "0.05", ["warmup_epochs"] = "0", ["nbs"] = "8", ["close_mosaic"] = "4", ["workers"] = "1" },
+        },
+    };
+
+    static string WorkDir() => Path.Combine(Path.GetTempPath(), "ys-trial-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task A_trial_trains_reports_every_epoch_and_a_second_attempt_resumes_from_its_checkpoint()
+    {
+        var shared = Path.GetDirectoryName(synth.Dir)!;
+        Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", shared);
+        var work = WorkDir();
+        var spec = Spec(4);
+        var exec = new TrialExecutorFactory(() => new TrainingTrialExecutor()).For(spec);
+        Assert.IsType<TrainingTrialExecutor>(exec);
+
+        // attempt 1 is cut off after epoch 2 (the lease expired): cancel once the second epoch is reported
+        using var cts = new CancellationTokenSource();
+        var first = new List<EpochReport>();
+        Assert.Equal(1, exec.StartEpoch(spec, work, resume: true));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exec.RunAsync(spec, work, false, e => { first.Add(e); if (e.Epoch == 2) cts.Cancel(); }, cts.Token));
+        Assert.Equal([1, 2], first.Select(e => e.Epoch));
+        Assert.Equal(["box_loss", "cls_loss", "dfl_loss"], first[0].Losses.Keys);
+        Assert.True(File.Exists(Path.Combine(work, "weights", "last.safetensors")));
+
+        // attempt 2 (re-leased) resumes after the checkpointed epoch and finishes
+        Assert.Equal(3, exec.StartEpoch(spec, work, resume: true));
+        Assert.Equal(1, exec.StartEpoch(spec, work, resume: false));
+        var second = new List<EpochReport>();
+        var outcome = await exec.RunAsync(spec, work, true, second.Add, CancellationToken.None);
+        Assert.Equal(3, outcome.StartEpoch);
+        Assert.Equal([3, 4], second.Select(e => e.Epoch));
+        var m = outcome.Metrics;
+        output.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
+        Assert.Equal(4, m.Epochs);
+        Assert.InRange(m.Map50, 1e-4, 1);
+        Assert.InRange(m.Map50_95, 1e-5, m.Map50);
+        Assert.Equal(Math.Round(0.1 * m.Map50 + 0.9 * m.Map50_95, 5), m.Fitness, 4);
+        Assert.Equal(second[^1].Map50, m.Map50, 4);
+        using (var model = YoloSweep.Models.ModelCatalog.Build(spec.Model, "n", 4)) Assert.Equal(model.ParameterCount, m.Params);
+        Assert.True(m.Gflops > 0 && m.LatencyMs > 0 && m.TrainSeconds > 0 && m.ImagesPerSecond > 0, System.Text.Json.JsonSerializer.Serialize(m));
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(work, "results.csv")).Length);  // header + 4 epochs, each once
+        Directory.Delete(work, true);
+    }
+
+    [Fact]
+    public async Task Unknown_model_missing_dataset_and_bad_settings_are_setup_errors_not_retryable_failures()
+    {
+        Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", Path.GetDirectoryName(synth.Dir)!);
+        var exec = new TrainingTrialExecutor();
+        var work = WorkDir();
+        var e1 = await Assert.ThrowsAsync<TrialSetupException>(() => exec.RunAsync(Spec(1) with { Model = "yolov9" }, work, false, _ => { }, default));
+        Assert.Contains("unknown model 'yolov9'", e1.Message);
+        var e2 = await Assert.ThrowsAsync<TrialSetupException>(() => exec.RunAsync(Spec(1) with { Data = "nowhere/data.yaml" }, work, false, _ => { }, default));
+        Assert.Contains("nowhere/data.yaml", e2.Message);
+        Assert.Contains("shared folder", e2.Message);
+        var e3 = await Assert.ThrowsAsync<TrialSetupException>(() => exec.RunAsync(Spec(1, new(StringComparer.Ordinal) { ["lr0"] = "fast" }), work, false, _ => { }, default));
+        Assert.Contains("lr0: 'fast' is not a number", e3.Message);
+        var e4 = await Assert.ThrowsAsync<TrialSetupException>(() => exec.RunAsync(Spec(1) with { Knobs = new(StringComparer.Ordinal) { ["dsconv.block_size"] = "8" } }, work, false, _ => { }, default));
+        output.WriteLine(string.Join("\n", e1.Message, e2.Message, e3.Message, e4.Message));
+        Assert.Contains("dsconv.block_size", e4.Message);
+        if (Directory.Exists(work)) Directory.Delete(work, true);
+    }
+
+    [Fact]
+    public async Task A_nan_loss_fails_the_trial_as_an_ordinary_error_with_the_reason()
+    {
+        Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", Path.GetDirectoryName(synth.Dir)!);
+        var work = WorkDir();
+        var spec = Spec(1, new(StringComparer.Ordinal) { ["lr0"] = "1e30", ["warmup_epochs"] = "0", ["nbs"] = "8" });
+        var e = await Assert.ThrowsAsync<TrainingException>(() => new TrainingTrialExecutor().RunAsync(spec, work, false, _ => { }, default));
+        Assert.Contains("loss became", e.Message);
+        Directory.Delete(work, true);
+    }
+}
