@@ -172,6 +172,26 @@ public abstract class SweepStoreContract
     }
 
     [Fact]
+    public async Task A_released_trial_is_pending_again_at_once_without_using_an_attempt()
+    {
+        await using var store = await CreateStoreAsync();
+        await Submit(store, Spec("a", 1, maxAttempts: 1, backoff: 60));
+        await Host(store, "h", 1);
+        for (var i = 0; i < 3; i++) // three host restarts in a row; max_attempts is 1
+        {
+            var lease = Assert.Single(await store.AcquireAsync("h", 1, 1, LeaseTime));
+            Assert.Equal(1, lease.Attempt);
+            Assert.Equal(i > 0, lease.Resume);
+            Assert.Equal(ReportStatus.Accepted, await store.ReleaseAsync(lease.TrialId, lease.FencingToken, "host stopped"));
+            Assert.Equal(ReportStatus.Stale, await store.ReleaseAsync(lease.TrialId, lease.FencingToken, "again"));
+        }
+        var last = Assert.Single(await store.AcquireAsync("h", 1, 1, LeaseTime));
+        Assert.Equal(4, last.FencingToken);
+        Assert.Equal(ReportStatus.Accepted, await store.CompleteAsync(last.TrialId, last.FencingToken, Metrics));
+        Assert.Equal(3, (await store.GetEventsAsync(last.TrialId)).Count(e => e.Kind == "released"));
+    }
+
+    [Fact]
     public async Task Cancelling_a_sweep_stops_pending_and_running_trials()
     {
         await using var store = await CreateStoreAsync();

@@ -69,8 +69,12 @@ public abstract class TrialStateMachineProperties
                     }
                     else if (status != ReportStatus.Accepted) live.Remove(lease);
                     break;
-                default:
+                case 4:
                     CheckAccepted(await store.FailAsync(lease.TrialId, lease.Token, "boom"), lease, "fail");
+                    live.Remove(lease);
+                    break;
+                default:
+                    CheckAccepted(await store.ReleaseAsync(lease.TrialId, lease.Token, "host stopping"), lease, "release");
                     live.Remove(lease);
                     break;
             }
@@ -92,11 +96,11 @@ public abstract class TrialStateMachineProperties
             }
             else if (roll < 60 && live.Count > 0)
             {
-                await Act(live[rng.Next(live.Count)], rng.Next(5));
+                await Act(live[rng.Next(live.Count)], rng.Next(6));
             }
             else if (roll < 68 && zombies.Count > 0)
             {
-                await Act(zombies[rng.Next(zombies.Count)], rng.Next(5)); // a late report from a crashed attempt
+                await Act(zombies[rng.Next(zombies.Count)], rng.Next(6)); // a late report from a crashed attempt
             }
             else if (roll < 72)
             {
@@ -133,7 +137,7 @@ public abstract class TrialStateMachineProperties
                     live.Add(held);
                     await Act(held, 3);
                 }
-            if (zombies.Count > 0) await Act(zombies[rng.Next(zombies.Count)], rng.Next(5));
+            if (zombies.Count > 0) await Act(zombies[rng.Next(zombies.Count)], rng.Next(6));
             var trials = await store.ListTrialsAsync(new TrialQuery());
             if (trials.All(t => t.State.IsFinal())) break;
         }

@@ -213,6 +213,20 @@ public class SiloApiTests
     }
 
     [Fact]
+    public async Task A_stopping_host_releases_its_trial_without_using_an_attempt()
+    {
+        await using var h = await StartAsync();
+        await Submit(h.Client, Sweep);
+        var lease = (await RegisterAndAcquire(h.Trainer, "h", 1))[0];
+        var r = await h.Trainer.PostAsync($"/api/v1/leases/{lease.TrialId}/release", JsonBody(new ReleaseRequest(lease.FencingToken, "host stopped")));
+        Assert.Equal("accepted", (await Read<ReportResponse>(r)).Status);
+        var trial = await Read<TrialView>(await h.Client.GetAsync($"/api/v1/trials/{lease.TrialId}"));
+        Assert.Equal("pending", trial.State);
+        Assert.Equal(0, trial.Attempt);
+        Assert.Equal("host stopped", trial.Error);
+    }
+
+    [Fact]
     public async Task Unregistered_hosts_and_unknown_routes_get_404()
     {
         await using var h = await StartAsync();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Spectre.Console;
 using YoloSweep.Client.Output;
+using YoloSweep.Grains.Api;
 using YoloSweep.Grains.Leaderboards;
 using YoloSweep.Grains.Sweeps;
 using YoloSweep.Silo;
@@ -42,7 +43,16 @@ public static class EmbeddedRun
             LeaseDuration = o.LeaseDuration, ReaperGrace = TimeSpan.Zero, ReaperInterval = TimeSpan.FromSeconds(1),
         }, ct);
         using var client = new SiloClient(silo.BaseUrl, clientToken);
-        var submitted = await client.SubmitAsync(yaml, Path.GetFileName(o.SweepPath), ct).ConfigureAwait(false);
+        SubmitSweepResponse submitted;
+        try
+        {
+            submitted = await client.SubmitAsync(yaml, Path.GetFileName(o.SweepPath), ct);
+        }
+        catch (CliException e) when (e.Message.Contains("already exists"))
+        {
+            throw new CliException($"{runDir} holds an earlier run of a different sweep named '{spec.Name}' (the file changed since): " +
+                                   $"rename the sweep, or delete {runDir} to start over");
+        }
         var console = AnsiConsole.Console;
         var machineReadable = o.Format is "json" or "csv";
         var info = machineReadable ? Cli.Stderr() : console;

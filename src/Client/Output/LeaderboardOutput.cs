@@ -33,24 +33,49 @@ public static class LeaderboardOutput
         if (rows.Count == 0) { console.WriteLine("(no finished trials yet)"); return; }
         var t = new Table().Border(TableBorder.Rounded);
         if (title is not null) t.Title(title);
-        foreach (var (name, right) in new[] { ("#", true), ("model", false), ("scale", false), ("knobs", false), ("seeds", true), ("mAP50-95", true), ("mAP50", true),
-                     ("Δ mAP50-95", true), ("params (M)", true), ("GFLOPs", true), ("latency ms", true), ("train s", true), ("Pareto", false) })
+        t.Caption("mean ± std over seeds · Δ vs the family baseline at the same scale · Pareto: G = on the mAP/GFLOPs front, L = on the mAP/latency front");
+        var knobs = DistinguishingKnobs(rows);
+        // A narrow terminal gets the columns that answer "which variant pays off, by how much, at what cost".
+        var compact = console.Profile.Width < 150;
+        var columns = compact
+            ? new[] { "#", "model", "scale", "knobs", "mAP50-95", "Δ", "GFLOPs", "Pareto" }
+            : new[] { "#", "model", "scale", "knobs", "seeds", "mAP50-95", "mAP50", "Δ mAP50-95", "params M", "GFLOPs", "latency ms", "train s", "Pareto" };
+        foreach (var name in columns)
         {
             var c = new TableColumn(name);
-            if (right) c.RightAligned();
+            if (name is not ("model" or "scale" or "knobs" or "Pareto")) c.RightAligned();
             t.AddColumn(c);
         }
         foreach (var r in rows)
         {
             var delta = Delta(r.DeltaMap50_95);
-            t.AddRow(
-                r.Rank.ToString(Inv), Markup.Escape(r.Model), r.Scale, Markup.Escape(r.Knobs), r.Seeds.ToString(Inv),
-                Pm(r.Map50_95), Pm(r.Map50),
-                delta.Length == 0 ? "" : delta.StartsWith('-') ? $"[red]{delta}[/]" : $"[green]{delta}[/]",
-                (r.Params / 1e6).ToString("0.00", Inv), r.Gflops.ToString("0.0", Inv), r.LatencyMs.ToString("0.0", Inv),
-                r.TrainSeconds.ToString("0", Inv), Pareto(r));
+            var cells = new Dictionary<string, string>
+            {
+                ["#"] = r.Rank.ToString(Inv), ["model"] = Markup.Escape(r.Model), ["scale"] = r.Scale, ["knobs"] = Markup.Escape(knobs(r)),
+                ["seeds"] = r.Seeds.ToString(Inv), ["mAP50-95"] = Pm(r.Map50_95), ["mAP50"] = Pm(r.Map50),
+                ["Δ mAP50-95"] = delta.Length == 0 ? "" : delta.StartsWith('-') ? $"[red]{delta}[/]" : $"[green]{delta}[/]",
+                ["params M"] = (r.Params / 1e6).ToString("0.00", Inv), ["GFLOPs"] = r.Gflops.ToString("0.0", Inv),
+                ["latency ms"] = r.LatencyMs.ToString("0.0", Inv), ["train s"] = r.TrainSeconds.ToString("0", Inv),
+                ["Pareto"] = string.Join(" ", new[] { r.ParetoGflops ? "G" : null, r.ParetoLatency ? "L" : null }.OfType<string>()),
+            };
+            cells["Δ"] = cells["Δ mAP50-95"];
+            t.AddRow(columns.Select(c => cells[c]).ToArray());
         }
         console.Write(t);
+    }
+
+    /// <summary>
+    /// For the console table only: per model, hide knobs that have the same value in every row (e.g. an unswept
+    /// default), so the column shows what tells the rows apart. json/csv/md keep every knob.
+    /// </summary>
+    static Func<LeaderboardRow, string> DistinguishingKnobs(IReadOnlyList<LeaderboardRow> rows)
+    {
+        static (string Key, string Value)[] Parse(string knobs) =>
+            knobs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => k.Split('=', 2)).Select(k => (k[0], k.Length > 1 ? k[1] : "")).ToArray();
+        var constant = rows.GroupBy(r => r.Model).ToDictionary(g => g.Key, g =>
+            g.SelectMany(r => Parse(r.Knobs)).GroupBy(k => k.Key).Where(k => k.Select(x => x.Value).Distinct().Count() == 1 && g.Count() > 1)
+             .Select(k => k.Key).ToHashSet());
+        return r => string.Join(" ", Parse(r.Knobs).Where(k => !constant[r.Model].Contains(k.Key)).Select(k => $"{k.Key}={k.Value}"));
     }
 
     public static string Csv(IReadOnlyList<LeaderboardRow> rows)

@@ -41,6 +41,7 @@ public sealed record RenewRequest(long FencingToken);
 public sealed record StartRequest(long FencingToken, int StartEpoch = 1);
 public sealed record EpochRequest(long FencingToken, EpochReport Epoch);
 public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics);
+public sealed record ReleaseRequest(long FencingToken, string? Reason = null);
 public sealed record FailRequest(long FencingToken, string Reason, bool Retryable = true);
 /// <summary>accepted | stale | cancelled | not_found</summary>
 public sealed record ReportResponse(string Status);

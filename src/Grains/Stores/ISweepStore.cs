@@ -73,6 +73,12 @@ public interface ISweepStore : IAsyncDisposable
     /// <summary>A failed attempt: back to pending after a backoff, or failed for good after max_attempts (or when not retryable).</summary>
     Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable = true, CancellationToken ct = default);
 
+    /// <summary>
+    /// The host gives the trial back unfinished (it is shutting down): pending again at once, without using up an
+    /// attempt; the next lease resumes from the checkpoint.
+    /// </summary>
+    Task<ReportStatus> ReleaseAsync(string trialId, long token, string reason, CancellationToken ct = default);
+
     /// <summary>Returns trials whose lease expired to pending (or failed after max_attempts). Returns how many.</summary>
     Task<int> ReapExpiredAsync(CancellationToken ct = default);
 

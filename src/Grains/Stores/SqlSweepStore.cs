@@ -440,7 +440,7 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
                 leases.Add(new Lease
                 {
                     TrialId = candidate.Id, FencingToken = leased.Token, HostId = hostId, ExpiresAt = At(expires),
-                    Attempt = (int)leased.Attempt, Resume = leased.Attempt > 1, Spec = Json.Deserialize<TrialSpec>(leased.SpecJson)!,
+                    Attempt = (int)leased.Attempt, Resume = leased.Token > 1, Spec = Json.Deserialize<TrialSpec>(leased.SpecJson)!,
                 });
                 free -= (int)candidate.Gpus;
                 sweep.Inflight++;
@@ -483,6 +483,11 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
                 json = Json.Serialize(metrics), metrics.Map50, metrics.Map50_95, metrics.Precision, metrics.Recall, metrics.Fitness, metrics.Params,
                 metrics.Gflops, metrics.LatencyMs, metrics.Epochs, metrics.TrainSeconds, metrics.ImagesPerSecond,
             }, ct, idempotentState: TrialState.Succeeded);
+
+    public Task<ReportStatus> ReleaseAsync(string trialId, long token, string reason, CancellationToken ct = default) =>
+        Transition(trialId, token, "released", reason.Length > 4000 ? reason[..4000] : reason,
+            "UPDATE trials SET state = 'pending', attempt = attempt - 1, error = @reason, host_id = NULL, lease_expires_ms = NULL, not_before_ms = @now, updated_ms = @now WHERE id = @trialId AND token = @token AND state IN ('leased','running')",
+            new { reason }, ct);
 
     public async Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable = true, CancellationToken ct = default)
     {

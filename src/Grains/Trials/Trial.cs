@@ -8,7 +8,7 @@ public sealed record Trial
     public int Ordinal { get; init; }
     public required TrialSpec Spec { get; init; }
     public TrialState State { get; init; }
-    /// <summary>How many leases this trial has had (1 on its first run).</summary>
+    /// <summary>Which attempt the trial is on (1 on its first run); leases given back by a stopping host do not count.</summary>
     public int Attempt { get; init; }
     /// <summary>The fencing token of the newest lease; reports carrying another token are refused.</summary>
     public long FencingToken { get; init; }

@@ -83,6 +83,15 @@ public static class LeasesApi
             return Http.Report(status);
         });
 
+        trainer.MapPost("/leases/{trialId}/release", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>
+        {
+            var (body, error) = await Http.ReadAsync<ReleaseRequest>(http, max);
+            if (error is not null) return error;
+            var status = await store.ReleaseAsync(trialId, body!.FencingToken, body.Reason ?? "released by its host", http.RequestAborted);
+            log.LogInformation("Trial {Trial} released by its host ({Status}): {Reason}", trialId, status, body.Reason);
+            return Http.Report(status);
+        });
+
         trainer.MapPost("/leases/{trialId}/fail", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>
         {
             var (body, error) = await Http.ReadAsync<FailRequest>(http, max);

@@ -31,6 +31,7 @@ public sealed class SiloLeaseClient : IDisposable
     public Task<ReportStatus> StartAsync(string trialId, long token, int startEpoch, CancellationToken ct) => Report($"{trialId}/start", new StartRequest(token, startEpoch), ct);
     public Task<ReportStatus> EpochAsync(string trialId, long token, EpochReport epoch, CancellationToken ct) => Report($"{trialId}/epoch", new EpochRequest(token, epoch), ct);
     public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, CancellationToken ct) => Report($"{trialId}/complete", new CompleteRequest(token, metrics), ct);
+    public Task<ReportStatus> ReleaseAsync(string trialId, long token, string reason, CancellationToken ct) => Report($"{trialId}/release", new ReleaseRequest(token, reason), ct);
     public Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable, CancellationToken ct) => Report($"{trialId}/fail", new FailRequest(token, reason, retryable), ct);
 
     async Task<ReportStatus> Report(string path, object body, CancellationToken ct)

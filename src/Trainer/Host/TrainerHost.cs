@@ -159,12 +159,13 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         if (listener.Lost)
         {
             log.Warning("Trial {Trial}: lease lost ({Why}); this attempt stopped", lease.TrialId, listener.LostReason);
+            _lost.TryRemove(lease.TrialId, out _);
             return;
         }
         if (result is null)
         {
             // Host shutdown: hand the trial back so another host resumes it from the checkpoint without waiting for expiry.
-            await ReportAsync(lease, "fail", t => silo.FailAsync(lease.TrialId, lease.FencingToken, $"host {_hostId} stopped", true, t), CancellationToken.None, TimeSpan.FromSeconds(10));
+            await ReportAsync(lease, "release", t => silo.ReleaseAsync(lease.TrialId, lease.FencingToken, $"host {_hostId} stopped", t), CancellationToken.None, TimeSpan.FromSeconds(10));
             return;
         }
         if (result.Succeeded)
