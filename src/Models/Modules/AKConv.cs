@@ -107,8 +107,9 @@ public sealed class AKConv : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Seed 001 Bottleneck_AKConv: Conv 1×1 → AKConv(c_, c2, num_param), residual when shortcut and c1 == c2.</summary>
-public sealed class Bottleneck_AKConv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long num_param = 3)
+/// <summary>Seed 001 Bottleneck_AKConv: Conv 1×1 → AKConv(c_, c2, num_param), residual when shortcut and c1 == c2.
+/// The seed takes g and ignores it (AKConv has no groups), so it is not a parameter here.</summary>
+public sealed class Bottleneck_AKConv(long c1, long c2, bool shortcut = true, double e = 0.5, long num_param = 3)
     : ResidualBottleneck("Bottleneck_AKConv", new Conv(c1, Hidden(c2, e), 1, 1), new AKConv(Hidden(c2, e), c2, num_param, 1), shortcut && c1 == c2);
 
 /// <summary>Seed 001 C3_AKConv: C3 with Bottleneck_AKConv blocks.</summary>
@@ -119,6 +120,6 @@ public sealed class C3_AKConv : C3
     {
         var c_ = (long)(c2 * e);
         ReplaceBlocks(new nn.Sequential(Enumerable.Range(0, (int)n)
-            .Select(_ => (nn.Module<Tensor, Tensor>)new Bottleneck_AKConv(c_, c_, shortcut, g, 1.0, num_param)).ToArray()));
+            .Select(_ => (nn.Module<Tensor, Tensor>)new Bottleneck_AKConv(c_, c_, shortcut, 1.0, num_param)).ToArray()));
     }
 }
