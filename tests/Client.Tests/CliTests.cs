@@ -82,12 +82,12 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Real_training_that_is_not_available_fails_clearly_without_retries()
+    public async Task Real_training_on_a_missing_dataset_fails_clearly_without_retries()
     {
-        Write("real.yaml", "name: real\ntrain: { epochs: 1 }\nmatrix: { model: yolov5 }\nretry: { max_attempts: 3, backoff_seconds: 0 }\n");
+        Write("real.yaml", "name: real\ndata: data/missing/missing.yaml\ntrain: { epochs: 1 }\nmatrix: { model: yolov5 }\nretry: { max_attempts: 3, backoff_seconds: 0 }\n");
         var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "real.yaml"]);
         Assert.Equal(1, code);
-        Assert.Contains("real training is not available yet", stdout + stderr);
+        Assert.Contains("missing.yaml", stdout + stderr);
         await using var store = await Grains.Stores.SweepStores.OpenAsync(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
         var trial = Assert.Single(await store.ListTrialsAsync(new Grains.Stores.TrialQuery("real")));
         Assert.Equal(Grains.Trials.TrialState.Failed, trial.State);
