@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using YoloSweep.Trainer.Checkpoints;
 using static YoloSweep.Torch.torch;
 
 namespace YoloSweep.Trainer.Tests;
@@ -19,7 +18,7 @@ static class Fixtures
         throw new DirectoryNotFoundException("tests/data/fixtures not found above " + AppContext.BaseDirectory);
     }
 
-    public static Dictionary<string, Tensor> Load(string name) => Safetensors.Load(Path.Combine(Dir, name + ".safetensors"));
+    public static Dictionary<string, Tensor> Load(string name) => safetensors.load_file(Path.Combine(Dir, name + ".safetensors"));
     public static JsonNode Json(string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, name + ".json")))!;
 
     /// <summary>The tiny model YAMLs (tests/data/models/NAME.yaml): real zoo modules, few thin layers.</summary>

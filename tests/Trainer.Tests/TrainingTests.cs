@@ -75,6 +75,14 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
         // every column except throughput (timing) is identical
         static string Strip(string l) => string.Join(",", l.Split(',')[..^1]);
         Assert.Equal(a.Select(Strip), b.Select(Strip));
+        // the checkpoint carries the weights, the EMA and torch.optim.SGD's state_dict (momentum buffers, three groups)
+        var ckpt = safetensors.load_file(Path.Combine(parted, "weights", "last.safetensors"));
+        Assert.Contains("model.model.0.conv.weight", ckpt.Keys);
+        Assert.Contains("ema.model.0.conv.weight", ckpt.Keys);
+        Assert.Contains("optim.state.0.momentum_buffer", ckpt.Keys);
+        Assert.Equal(0.0, ckpt["optim.param_groups.0.weight_decay"].item<double>());
+        Assert.True(ckpt["optim.param_groups.1.weight_decay"].item<double>() > 0);
+        foreach (var t in ckpt.Values) t.Dispose();
         Directory.Delete(full, true);
         Directory.Delete(parted, true);
     }
@@ -138,7 +146,7 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
         using var model = ModelCatalog.Build(Fixtures.TinyModel("tiny-v5"), "n", 4);
         model.train();
         var lossFn = TrainingRun.MakeLoss(model, 64);
-        using var opt = new Sgd(Schedule.Groups(model, 5e-4), 0.01, 0.9);
+        using var opt = new optim.SGD(Schedule.Groups(model, 5e-4), 0.01, 0.9, nesterov: true);
         using var ema = new ModelEma(model, 0.9999, 2000);
         using var g = new Generator(1);
         using var x = rand([4, 3, 64, 64], g);
@@ -151,8 +159,8 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
                 var (loss, _) = lossFn(model, x, t);
                 loss.backward();
                 TrainingRun.ClipGradNorm(model, 10);
-                opt.Step();
-                opt.ZeroGrad();
+                opt.step();
+                opt.zero_grad();
                 ema.Update(model);
             }
             if (step == 100) { GC.Collect(); proc.Refresh(); rss100 = proc.WorkingSet64; }

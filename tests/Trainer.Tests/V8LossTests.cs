@@ -58,7 +58,7 @@ public class V8LossTests
 
     static float[] Fit(Func<Tensor[], Tensor, LossResult> loss, nn.Parameter[] feats, Tensor targets, int steps)
     {
-        var opt = new Sgd([new ParamGroup("feats", feats, 0)], lr: 0.02, momentum: 0.9);
+        using var opt = new optim.SGD(feats, lr: 0.02, momentum: 0.9);
         var values = new List<float>();
         for (var i = 0; i < steps; i++)
         {
@@ -66,9 +66,9 @@ public class V8LossTests
             var r = loss(feats.Cast<Tensor>().ToArray(), targets);
             values.Add(r.Loss.item<float>());
             Assert.True(float.IsFinite(values[^1]));
-            opt.ZeroGrad();
+            opt.zero_grad();
             r.Loss.backward();
-            opt.Step();
+            opt.step();
         }
         return values.ToArray();
     }

@@ -4,7 +4,6 @@ using Serilog;
 using YoloSweep.Models;
 using YoloSweep.Models.Modules;
 using YoloSweep.Torch;
-using YoloSweep.Trainer.Checkpoints;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Loss;
 using YoloSweep.Trainer.Metrics;
@@ -16,7 +15,8 @@ namespace YoloSweep.Trainer.Engine;
 
 /// <summary>Trainer state saved beside the weights after every epoch (weights/last.json).</summary>
 public sealed record TrainerState(int EpochsDone, long EmaUpdates, int LastOptStep, double BestFitness, double TrainSeconds,
-    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize, int BestEpoch = 0, bool Stopped = false);
+    long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize, int BestEpoch = 0, bool Stopped = false,
+    Dictionary<string, double>? GradScaler = null);
 
 /// <summary>A YOLO training run: data in, trained weights, per-epoch results and final metrics out. This is the
 /// library entry point the CLI (`yolosweep train`) and the trial executor call.</summary>
@@ -44,10 +44,22 @@ public static class TrainingRun
         var main = dp.Main;
         var nb = trainLoader.BatchesPerEpoch;
         var schedule = new Schedule(o.Optim, o.Epochs, nb, o.Batch);
-        using var opt = new Sgd(Schedule.Groups(main, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
+        using var opt = new optim.SGD(Schedule.Groups(main, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
+        schedule.Start(opt);
         using var ema = new ModelEma(main, o.Optim.EmaDecay, o.Optim.EmaTau);
         var lossNames = LossNames(main.Family);
-        var lossFn = MakeLoss(main, o.ImgSize);
+        // AMP on CUDA as yolov5/ultralytics: forward and loss under autocast (thread-local, so it is entered on each
+        // replica's thread), the loss scaled before backward, the step through the scaler (skipped on inf/NaN
+        // gradients). On the CPU the scaler is disabled: unscale_/update do nothing and step() is opt.step().
+        var useAmp = o.Amp && devices[0].type == DeviceType.CUDA;
+        using var scaler = new amp.GradScaler("cuda", enabled: useAmp);
+        var familyLoss = MakeLoss(main, o.ImgSize);
+        Func<DetectionModel, Tensor, Tensor, (Tensor, Tensor)> lossFn = !useAmp ? familyLoss : (m, x, t) =>
+        {
+            Tensor loss, items;
+            using (autocast("cuda")) (loss, items) = familyLoss(m, x, t);
+            return (scaler.scale(loss), items);
+        };
 
         var csv = Path.Combine(runDir, "results.csv");
         var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
@@ -55,6 +67,7 @@ public static class TrainingRun
         if (o.Resume && ReadState(runDir) is { } saved)
         {
             state = saved;
+            if (saved.GradScaler is { } gs) scaler.load_state_dict(gs);
             LoadCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             ema.Updates = state.EmaUpdates;
             dp.Broadcast();
@@ -73,8 +86,8 @@ public static class TrainingRun
         var stopped = state.Stopped;
         DetectionSummary summary = DetectionSummary.Empty;
         var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
-        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, accumulate {Acc}, weight decay {Wd}",
-            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), schedule.NominalAccumulate, schedule.WeightDecay);
+        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, AMP {Amp}, accumulate {Acc}, weight decay {Wd}",
+            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), useAmp, schedule.NominalAccumulate, schedule.WeightDecay);
 
         for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {
@@ -100,14 +113,16 @@ public static class TrainingRun
                 }
                 var v = items.ToArray<float>();
                 if (v.Any(x => !float.IsFinite(x)))
-                    throw new TrainingException($"loss became {string.Join("/", v.Select(x => x.ToString("G4")))} ({string.Join(", ", lossNames)}) at epoch {epoch + 1}, batch {i + 1}, lr {opt.Groups[1].Lr:G4}: training stopped. Lower lr0 or check the labels.");
+                    throw new TrainingException($"loss became {string.Join("/", v.Select(x => x.ToString("G4")))} ({string.Join(", ", lossNames)}) at epoch {epoch + 1}, batch {i + 1}, lr {opt.param_groups[Schedule.WeightGroup].lr:G4}: training stopped. Lower lr0 or check the labels.");
                 for (var k = 0; k < v.Length; k++) sums[k] += v[k];
                 if (ni - lastOptStep >= accumulate)
                 {
                     if (dp.Replicas.Count > 1) dp.AverageGradients();
+                    scaler.unscale_(opt);
                     ClipGradNorm(main, o.Optim.ClipGradNorm);
-                    opt.Step();
-                    opt.ZeroGrad();
+                    scaler.step(opt);
+                    scaler.update();
+                    opt.zero_grad();
                     ema.Update(main);
                     dp.Broadcast();
                     lastOptStep = ni;
@@ -126,18 +141,19 @@ public static class TrainingRun
             }
             var losses = lossNames.Select((n, k) => (n, sums[k] / Math.Max(1, i))).ToDictionary(x => x.n, x => x.Item2);
             var report = new EpochReport(epoch, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, summary.Fitness,
-                opt.Groups[1].Lr, seen / sw.Elapsed.TotalSeconds, sw.Elapsed.TotalSeconds);
+                opt.param_groups[Schedule.WeightGroup].lr, seen / sw.Elapsed.TotalSeconds, sw.Elapsed.TotalSeconds);
             reports.Add(report);
-            RunReports.AppendCsv(csv, header, RunReports.Row(report, (opt.Groups[0].Lr, opt.Groups[1].Lr, opt.Groups[2].Lr)));
+            RunReports.AppendCsv(csv, header, RunReports.Row(report, (opt.param_groups[0].lr, opt.param_groups[1].lr, opt.param_groups[2].lr)));
             if (summary.Fitness > best || epoch == 0)
             {
                 best = Math.Max(best, summary.Fitness);
                 bestEpoch = epoch;
-                Safetensors.Save(Path.Combine(weightsDir, "best.safetensors"), ema.State);
+                safetensors.save_file(ema.State, Path.Combine(weightsDir, "best.safetensors"));
             }
             // ultralytics EarlyStopping: stop when fitness has not improved for `patience` epochs
             stopped = o.Patience > 0 && o.ValEveryEpoch && epoch - bestEpoch >= o.Patience && epoch < o.Epochs - 1;
-            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped);
+            state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped,
+                useAmp ? scaler.state_dict() : null);
             SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
             File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
             File.Move(lastJson + ".tmp", lastJson, true);
@@ -262,22 +278,23 @@ public static class TrainingRun
         return sw.Elapsed.TotalMilliseconds / n;
     }
 
-    static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, Sgd opt)
+    static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, optim.Optimizer opt)
     {
+        using var scope = NewDisposeScope();  // the optimiser's hyper-parameter tensors
         var entries = new List<(string, Tensor)>();
         entries.AddRange(m.state_dict().Select(e => ("model." + e.name, e.value)));
         entries.AddRange(ema.State.Select(e => ("ema." + e.name, e.value)));
-        entries.AddRange(opt.StateDict().Select(e => ("optim." + e.name, e.value)));
+        entries.AddRange(opt.state_dict().Select(e => ("optim." + e.name, e.value)));
         // gradients accumulated but not yet stepped carry over to the next epoch, as in yolov5
         var grads = m.named_parameters().Select(p => (p.name, g: p.parameter.grad)).Where(x => x.g is not null).ToList();
         entries.AddRange(grads.Select(g => ("grad." + g.name, g.g!)));
-        Safetensors.Save(path, entries);
+        safetensors.save_file(entries, path);
         foreach (var g in grads) g.g!.Dispose();
     }
 
-    static void LoadCheckpoint(string path, DetectionModel m, ModelEma ema, Sgd opt)
+    static void LoadCheckpoint(string path, DetectionModel m, ModelEma ema, optim.Optimizer opt)
     {
-        var t = Safetensors.Load(path);
+        var t = safetensors.load_file(path);
         try
         {
             Dictionary<string, Tensor> Part(string prefix) => t.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
@@ -287,7 +304,7 @@ public static class TrainingRun
             using (no_grad())
                 foreach (var (name, v) in ema.State)
                     if (es.TryGetValue(name, out var src)) v.copy_(src).Dispose();
-            opt.LoadStateDict(Part("optim."));
+            opt.load_state_dict(Part("optim."));
             var gs = Part("grad.");
             foreach (var (name, p) in m.named_parameters())
                 p.grad = gs.TryGetValue(name, out var g) ? g.to(dev).clone().DetachFromDisposeScope() : null;

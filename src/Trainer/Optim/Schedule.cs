@@ -22,32 +22,42 @@ public sealed class Schedule(OptimOptions o, int epochs, int batchesPerEpoch, in
         ? ((1 - Math.Cos(epoch * Math.PI / epochs)) / 2) * (o.Lrf - 1) + 1
         : (1 - epoch / (double)epochs) * (1.0 - o.Lrf) + o.Lrf;
 
+    /// <summary>Records every group's initial_lr (as torch.optim.lr_scheduler does on construction).</summary>
+    public void Start(optim.Optimizer opt)
+    {
+        foreach (var g in opt.param_groups) g.initial_lr = g.lr;
+    }
+
     /// <summary>Sets every group's lr and momentum for iteration ni (global) in epoch; returns the accumulation.</summary>
-    public int Apply(Sgd opt, int ni, int epoch)
+    public int Apply(optim.Optimizer opt, int ni, int epoch)
     {
         var lf = LrFactor(epoch);
         if (ni <= WarmupIters)
         {
             var frac = ni / (double)WarmupIters;
-            for (var j = 0; j < opt.Groups.Count; j++)
+            for (var j = 0; j < opt.param_groups.Count; j++)
             {
-                var g = opt.Groups[j];
-                var start = g.Name == "bias" ? o.WarmupBiasLr : 0.0;
-                g.Lr = start + frac * (g.InitialLr * lf - start);
-                g.Momentum = o.WarmupMomentum + frac * (o.Momentum - o.WarmupMomentum);
+                var g = opt.param_groups[j];
+                var start = j == BiasGroup ? o.WarmupBiasLr : 0.0;
+                g.lr = start + frac * (g.initial_lr * lf - start);
+                g.momentum = o.WarmupMomentum + frac * (o.Momentum - o.WarmupMomentum);
             }
             return Math.Max(1, (int)Math.Round(1 + frac * (o.NominalBatch / (double)batchSize - 1), MidpointRounding.ToEven));
         }
-        foreach (var g in opt.Groups) { g.Lr = g.InitialLr * lf; g.Momentum = o.Momentum; }
+        foreach (var g in opt.param_groups) { g.lr = g.initial_lr * lf; g.momentum = o.Momentum; }
         return NominalAccumulate;
     }
 
-    /// <summary>The three groups of yolov5 smart_optimizer: biases (no decay), weights with decay, BN weights (no decay).</summary>
-    public static List<ParamGroup> Groups(nn.Module model, double weightDecay)
+    /// <summary>Positions of the groups <see cref="Groups"/> returns.</summary>
+    public const int BiasGroup = 0, WeightGroup = 1, BnGroup = 2;
+
+    /// <summary>The three groups of yolov5 smart_optimizer: biases (no decay), weights with decay, BN weights (no
+    /// decay), in the order <see cref="BiasGroup"/>, <see cref="WeightGroup"/>, <see cref="BnGroup"/>.</summary>
+    public static List<optim.ParamGroup> Groups(nn.Module model, double weightDecay)
     {
-        var bias = new List<nn.Parameter>();
-        var decay = new List<nn.Parameter>();
-        var bn = new List<nn.Parameter>();
+        var bias = new List<Tensor>();
+        var decay = new List<Tensor>();
+        var bn = new List<Tensor>();
         foreach (var (prefix, m) in model.named_modules())
             foreach (var (name, p) in m.named_parameters(recurse: false))
             {
@@ -56,7 +66,7 @@ public sealed class Schedule(OptimOptions o, int epochs, int batchesPerEpoch, in
                 else if (m is nn.BatchNorm2d || m.name.StartsWith("BatchNorm")) bn.Add(p);
                 else decay.Add(p);
             }
-        return [new ParamGroup("bias", bias, 0), new ParamGroup("weight", decay, weightDecay), new ParamGroup("bn", bn, 0)];
+        return [new optim.ParamGroup(bias, weight_decay: 0), new optim.ParamGroup(decay, weight_decay: weightDecay), new optim.ParamGroup(bn, weight_decay: 0)];
     }
 }
 
