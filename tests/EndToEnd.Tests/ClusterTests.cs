@@ -79,6 +79,8 @@ public sealed class ClusterTests(PostgresFixture pg)
         var done = await cluster.WaitForAsync("kill", ts => ts.All(t => t.State == "succeeded"), TimeSpan.FromSeconds(90));
         var trial = done.Single(t => t.Id == doomed.Id);
         Assert.StartsWith("survivor", trial.HostId);
+        Assert.Equal($"checkpoints/kill/{trial.Id}", trial.Artifacts);
+        Assert.True(File.Exists(Path.Combine(cluster.Shared, trial.Artifacts!, "metrics.json")));
         Assert.Equal(2, trial.Attempt);
         Assert.True(trial.StartEpoch > 3, $"expected a resume past epoch 3, started at {trial.StartEpoch}");
         var events = await cluster.EventsAsync(trial.Id);

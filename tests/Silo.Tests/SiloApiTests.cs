@@ -149,10 +149,13 @@ public class SiloApiTests
             await Post("epoch", new EpochRequest(l.FencingToken, new EpochReport { Epoch = 1, Map50_95 = 0.1, Losses = new() { ["box"] = 0.5 } }));
             await Post("renew", new RenewRequest(l.FencingToken));
             var map = l.Spec.Model == "yolov5" ? 0.30 : 0.32 + (l.Spec.Knobs["pconv.n_div"] == "2" ? 0.02 : 0);
-            await Post("complete", new CompleteRequest(l.FencingToken, new TrialMetrics { Map50_95 = map + l.Spec.Seed * 0.01, Map50 = 0.5, Gflops = 4, Params = 1_000_000 }));
+            await Post("complete", new CompleteRequest(l.FencingToken, new TrialMetrics { Map50_95 = map + l.Spec.Seed * 0.01, Map50 = 0.5, Gflops = 4, Params = 1_000_000 }, $"checkpoints/api-test/{l.TrialId}"));
         }
         var trial = await Read<TrialView>(await h.Client.GetAsync($"/api/v1/trials/{leases[0].TrialId}"));
         Assert.Equal("succeeded", trial.State);
+        Assert.Equal($"checkpoints/api-test/{leases[0].TrialId}", trial.Artifacts);
+        var hosts = await Read<List<HostView>>(await h.Client.GetAsync("/api/v1/hosts"));
+        Assert.Equal(6, Assert.Single(hosts).Devices.Count);
         var epochs = await Read<List<EpochReport>>(await h.Client.GetAsync($"/api/v1/trials/{leases[0].TrialId}/metrics"));
         Assert.Equal(0.5, Assert.Single(epochs).Losses["box"]);
 

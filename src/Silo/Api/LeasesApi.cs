@@ -77,7 +77,8 @@ public static class LeasesApi
             var (body, error) = await Http.ReadAsync<CompleteRequest>(http, max);
             if (error is not null) return error;
             if (body!.Metrics is null) return Http.Error(400, "'metrics' is required");
-            var status = await store.CompleteAsync(trialId, body.FencingToken, body.Metrics, http.RequestAborted);
+            if (body.Artifacts is { Length: > 1000 }) return Http.Error(400, "'artifacts' is at most 1000 characters");
+            var status = await store.CompleteAsync(trialId, body.FencingToken, body.Metrics, body.Artifacts, http.RequestAborted);
             if (status == ReportStatus.Accepted) log.LogInformation("Trial {Trial} succeeded: mAP50-95 {Map:0.0000}", trialId, body.Metrics.Map50_95);
             else log.LogWarning("Result for trial {Trial} with token {Token} refused: {Status}", trialId, body.FencingToken, status);
             return Http.Report(status);

@@ -30,7 +30,8 @@ public sealed class SiloLeaseClient : IDisposable
     public Task<ReportStatus> RenewAsync(string trialId, long token, CancellationToken ct) => Report($"{trialId}/renew", new RenewRequest(token), ct);
     public Task<ReportStatus> StartAsync(string trialId, long token, int startEpoch, CancellationToken ct) => Report($"{trialId}/start", new StartRequest(token, startEpoch), ct);
     public Task<ReportStatus> EpochAsync(string trialId, long token, EpochReport epoch, CancellationToken ct) => Report($"{trialId}/epoch", new EpochRequest(token, epoch), ct);
-    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, CancellationToken ct) => Report($"{trialId}/complete", new CompleteRequest(token, metrics), ct);
+    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, string? artifacts, CancellationToken ct) => Report($"{trialId}/complete", new CompleteRequest(token, metrics, artifacts), ct);
+    public async Task HeartbeatAsync(string hostId, CancellationToken ct) { using var r = await _http.PostAsync($"api/v1/hosts/{Uri.EscapeDataString(hostId)}/heartbeat", null, ct); }
     public Task<ReportStatus> ReleaseAsync(string trialId, long token, string reason, CancellationToken ct) => Report($"{trialId}/release", new ReleaseRequest(token, reason), ct);
     public Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable, CancellationToken ct) => Report($"{trialId}/fail", new FailRequest(token, reason, retryable), ct);
 

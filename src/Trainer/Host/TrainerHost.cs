@@ -87,10 +87,17 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
             // A device freed up → ask again at once; otherwise poll.
             if (!gotWork || free.Count == 0)
             {
+                if (free.Count == 0) await HostHeartbeatAsync(stop); // busy: tell the Silo this host is alive
                 try { await _wake.WaitAsync(options.PollInterval, stop); }
                 catch (OperationCanceledException) { break; }
             }
         }
+    }
+
+    async Task HostHeartbeatAsync(CancellationToken stop)
+    {
+        try { await silo.HeartbeatAsync(_hostId, stop); }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested) { }
     }
 
     List<string>? TakeDevices(List<string> free, int n)
@@ -170,7 +177,7 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         }
         if (result.Succeeded)
         {
-            var status = await ReportAsync(lease, "complete", t => silo.CompleteAsync(lease.TrialId, lease.FencingToken, result.Metrics!, t), stop, null);
+            var status = await ReportAsync(lease, "complete", t => silo.CompleteAsync(lease.TrialId, lease.FencingToken, result.Metrics!, Path.GetRelativePath(options.SharedDir, workDir), t), stop, null);
             if (status == ReportStatus.Accepted) Interlocked.Increment(ref Completed);
             log.Information("Trial {Trial} finished: mAP50-95 {Map:0.0000} ({Status})", lease.TrialId, result.Metrics!.Map50_95, status);
         }
