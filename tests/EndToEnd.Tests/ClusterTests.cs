@@ -93,6 +93,30 @@ public sealed class ClusterTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task Two_silo_replicas_on_one_postgresql_database_share_a_sweep_without_duplicates()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db);
+        var replica = await cluster.StartReplicaAsync(db);
+        cluster.StartTrainer("via-first", "cpu:3");
+        cluster.StartTrainer("via-second", "cpu:3", silo: replica);
+        var path = cluster.WriteSweep("replicas", Sweep("replicas", seeds: 6, epochs: 2, secondsPerEpoch: 0.1));
+        Assert.Equal(0, (await cluster.CliAsync("submit", path)).Code);
+
+        var trials = await cluster.WaitForAsync("replicas", ts => ts.All(t => t.State == "succeeded"), TimeSpan.FromSeconds(120));
+        Assert.Equal(18, trials.Count);
+        // Host ids are NAME-PID-RANDOM: both hosts, each talking to its own replica, ran trials.
+        Assert.Equal(["first", "second"], trials.Select(t => t.HostId!.Split('-')[1]).Distinct().Order());
+        foreach (var t in trials)
+        {
+            var events = await cluster.EventsAsync(t.Id);
+            Assert.Single(events, e => e.Kind == "leased");
+            Assert.Single(events, e => e.Kind == "succeeded");
+        }
+    }
+
+    [Fact]
     public async Task A_silo_restarted_mid_sweep_on_postgresql_loses_and_doubles_nothing()
     {
         var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
