@@ -97,12 +97,17 @@ public static class Cli
     }
 
     /// <summary>A console on stderr (plain text when stderr is captured), for messages beside machine-readable stdout.</summary>
-    public static IAnsiConsole Stderr() => AnsiConsole.Create(new AnsiConsoleSettings
+    public static IAnsiConsole Stderr()
     {
-        Out = new AnsiConsoleOutput(Console.Error),
-        Ansi = Console.IsErrorRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-        ColorSystem = Console.IsErrorRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Ansi = Console.IsErrorRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = Console.IsErrorRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        if (Console.IsErrorRedirected) console.Profile.Width = 250; // captured: do not wrap messages
+        return console;
+    }
 
     public static string ReadSweepFile(string path)
     {

@@ -49,12 +49,29 @@ public sealed class Cluster : IAsyncDisposable
         }
     }
 
-    public CliProcess StartTrainer(string name, string devices = "cpu")
+    /// <summary>Another Silo process on the same database (a replica), on its own port; returns its URL.</summary>
+    public async Task<string> StartReplicaAsync(string db, double leaseSeconds = 3)
+    {
+        var port = PostgresServer.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var replica = CliProcess.Start(Dir, ["silo", "--db", db, "--urls", url, "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--reaper-seconds", "0.2", "--log-file", Path.Combine(Dir, $"silo-{port}.log")],
+            new Dictionary<string, string?> { ["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken });
+        _all.Add(replica);
+        using var probe = new HttpClient();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        {
+            try { if ((await probe.GetAsync(url + "/readyz")).IsSuccessStatusCode) return url; } catch (HttpRequestException) { }
+            if (replica.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"the replica did not start:\n{replica.Stderr}");
+        }
+    }
+
+    public CliProcess StartTrainer(string name, string devices = "cpu", string? silo = null)
     {
         var t = CliProcess.Start(Dir, ["trainer", "--name", name, "--poll-seconds", "0.2", "--log-file", Path.Combine(Dir, $"trainer-{name}.log")],
             new Dictionary<string, string?>
             {
-                ["YOLOSWEEP_SILO"] = Url, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken, ["YOLOSWEEP_DEVICES"] = devices, ["YOLOSWEEP_SHARED_DIR"] = Shared,
+                ["YOLOSWEEP_SILO"] = silo ?? Url, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken, ["YOLOSWEEP_DEVICES"] = devices, ["YOLOSWEEP_SHARED_DIR"] = Shared,
             });
         Trainers.Add(t);
         _all.Add(t);

@@ -79,6 +79,8 @@ public sealed class ClusterTests(PostgresFixture pg)
         var done = await cluster.WaitForAsync("kill", ts => ts.All(t => t.State == "succeeded"), TimeSpan.FromSeconds(90));
         var trial = done.Single(t => t.Id == doomed.Id);
         Assert.StartsWith("survivor", trial.HostId);
+        Assert.Equal($"checkpoints/kill/{trial.Id}", trial.Artifacts);
+        Assert.True(File.Exists(Path.Combine(cluster.Shared, trial.Artifacts!, "metrics.json")));
         Assert.Equal(2, trial.Attempt);
         Assert.True(trial.StartEpoch > 3, $"expected a resume past epoch 3, started at {trial.StartEpoch}");
         var events = await cluster.EventsAsync(trial.Id);
@@ -88,6 +90,30 @@ public sealed class ClusterTests(PostgresFixture pg)
         Assert.Equal(events.Where(e => e.Kind == "leased").Max(e => e.Token), succeeded.Token);
         Assert.Equal(Enumerable.Range(1, 12), (await cluster.EpochsAsync(trial.Id)).Select(e => e.Epoch)); // every epoch once
         Assert.False(survivor.HasExited);
+    }
+
+    [Fact]
+    public async Task Two_silo_replicas_on_one_postgresql_database_share_a_sweep_without_duplicates()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db);
+        var replica = await cluster.StartReplicaAsync(db);
+        cluster.StartTrainer("via-first", "cpu:3");
+        cluster.StartTrainer("via-second", "cpu:3", silo: replica);
+        var path = cluster.WriteSweep("replicas", Sweep("replicas", seeds: 6, epochs: 2, secondsPerEpoch: 0.1));
+        Assert.Equal(0, (await cluster.CliAsync("submit", path)).Code);
+
+        var trials = await cluster.WaitForAsync("replicas", ts => ts.All(t => t.State == "succeeded"), TimeSpan.FromSeconds(120));
+        Assert.Equal(18, trials.Count);
+        // Host ids are NAME-PID-RANDOM: both hosts, each talking to its own replica, ran trials.
+        Assert.Equal(["first", "second"], trials.Select(t => t.HostId!.Split('-')[1]).Distinct().Order());
+        foreach (var t in trials)
+        {
+            var events = await cluster.EventsAsync(t.Id);
+            Assert.Single(events, e => e.Kind == "leased");
+            Assert.Single(events, e => e.Kind == "succeeded");
+        }
     }
 
     [Fact]

@@ -149,10 +149,13 @@ public class SiloApiTests
             await Post("epoch", new EpochRequest(l.FencingToken, new EpochReport { Epoch = 1, Map50_95 = 0.1, Losses = new() { ["box"] = 0.5 } }));
             await Post("renew", new RenewRequest(l.FencingToken));
             var map = l.Spec.Model == "yolov5" ? 0.30 : 0.32 + (l.Spec.Knobs["pconv.n_div"] == "2" ? 0.02 : 0);
-            await Post("complete", new CompleteRequest(l.FencingToken, new TrialMetrics { Map50_95 = map + l.Spec.Seed * 0.01, Map50 = 0.5, Gflops = 4, Params = 1_000_000 }));
+            await Post("complete", new CompleteRequest(l.FencingToken, new TrialMetrics { Map50_95 = map + l.Spec.Seed * 0.01, Map50 = 0.5, Gflops = 4, Params = 1_000_000 }, $"checkpoints/api-test/{l.TrialId}"));
         }
         var trial = await Read<TrialView>(await h.Client.GetAsync($"/api/v1/trials/{leases[0].TrialId}"));
         Assert.Equal("succeeded", trial.State);
+        Assert.Equal($"checkpoints/api-test/{leases[0].TrialId}", trial.Artifacts);
+        var hosts = await Read<List<HostView>>(await h.Client.GetAsync("/api/v1/hosts"));
+        Assert.Equal(6, Assert.Single(hosts).Devices.Count);
         var epochs = await Read<List<EpochReport>>(await h.Client.GetAsync($"/api/v1/trials/{leases[0].TrialId}/metrics"));
         Assert.Equal(0.5, Assert.Single(epochs).Losses["box"]);
 
@@ -210,6 +213,27 @@ public class SiloApiTests
         Assert.Equal(HttpStatusCode.Conflict, renew.StatusCode);
         Assert.Equal("cancelled", (await Read<ReportResponse>(renew)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await h.Client.PostAsync("/api/v1/sweeps/nope/cancel", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Completing_can_lease_the_next_trial_for_the_freed_devices_in_the_same_call()
+    {
+        await using var h = await StartAsync();
+        await Submit(h.Client, "name: chain\nmatrix: { model: yolov5 }\nseeds: [0, 1]\n");
+        var first = Assert.Single(await RegisterAndAcquire(h.Trainer, "h", 1));
+        var r = await h.Trainer.PostAsync($"/api/v1/leases/{first.TrialId}/complete",
+            JsonBody(new CompleteRequest(first.FencingToken, new TrialMetrics { Map50_95 = 0.3 }, null, new AcquireRequest("h", 1, 1))));
+        var answer = await Read<ReportResponse>(r);
+        Assert.Equal("accepted", answer.Status);
+        var second = Assert.Single(answer.Leases!);
+        Assert.NotEqual(first.TrialId, second.TrialId);
+        Assert.Equal("leased", (await Read<TrialView>(await h.Client.GetAsync($"/api/v1/trials/{second.TrialId}"))).State);
+
+        // A refused result leases nothing.
+        var stale = await Read<ReportResponse>(await h.Trainer.PostAsync($"/api/v1/leases/{second.TrialId}/complete",
+            JsonBody(new CompleteRequest(second.FencingToken + 5, new TrialMetrics(), null, new AcquireRequest("h", 1, 1)))));
+        Assert.Equal("stale", stale.Status);
+        Assert.Null(stale.Leases);
     }
 
     [Fact]

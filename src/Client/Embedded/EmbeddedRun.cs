@@ -33,6 +33,9 @@ public static class EmbeddedRun
         var runDir = Path.GetFullPath(Path.Combine(o.RunsDir, spec.Name));
         Directory.CreateDirectory(runDir);
         var devices = Trainer.Host.Devices.Parse(o.Devices);
+        if (spec.Gpus > devices.Count)
+            throw new CliException($"each trial of '{spec.Name}' needs {spec.Gpus} devices (resources.gpus) but this machine offers {devices.Count} (--devices {o.Devices}); " +
+                                   "lower resources.gpus or offer more devices");
         string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var (clientToken, trainerToken) = (NewToken(), NewToken());
 

@@ -30,6 +30,7 @@ public static class LeaderboardOutput
     public static void Table(IReadOnlyList<LeaderboardRow> rows, TextWriter? writer = null, string? title = null)
     {
         var console = writer is null ? AnsiConsole.Console : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No });
+        if (writer is not null) console.Profile.Width = 250; // a file or string: no terminal to fit
         if (rows.Count == 0) { console.WriteLine("(no finished trials yet)"); return; }
         var t = new Table().Border(TableBorder.Rounded);
         if (title is not null) t.Title(title);

@@ -22,14 +22,15 @@ public sealed record SweepView(string Name, string Status, int Priority, DateTim
 
 public sealed record TrialView(string Id, string Sweep, string Model, string Scale, IReadOnlyDictionary<string, string> Knobs, int Seed,
     string State, int Attempt, long FencingToken, string? HostId, DateTimeOffset? LeaseExpiresAt, int? StartEpoch, int EpochsDone,
-    int Epochs, string? Error, TrialMetrics? Metrics, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+    int Epochs, string? Error, TrialMetrics? Metrics, string? Artifacts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
 {
     public static TrialView From(Trial t) =>
         new(t.Id, t.Sweep, t.Spec.Model, t.Spec.Scale, t.Spec.Knobs, t.Spec.Seed, t.State.ToDb(), t.Attempt, t.FencingToken, t.HostId,
-            t.LeaseExpiresAt, t.StartEpoch, t.EpochsDone, t.Spec.Train.Epochs, t.Error, t.Metrics, t.CreatedAt, t.FinishedAt);
+            t.LeaseExpiresAt, t.StartEpoch, t.EpochsDone, t.Spec.Train.Epochs, t.Error, t.Metrics, t.Artifacts, t.CreatedAt, t.FinishedAt);
 }
 
 public sealed record DeviceView(string Name, long MemoryMb = 0);
+public sealed record HostView(string Id, string Name, IReadOnlyList<DeviceView> Devices, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt);
 public sealed record RegisterHostRequest(string HostId, string? Name, IReadOnlyList<DeviceView> Devices);
 public sealed record RegisterHostResponse(string HostId, double LeaseSeconds);
 
@@ -40,9 +41,10 @@ public sealed record AcquireResponse(IReadOnlyList<LeaseView> Leases);
 public sealed record RenewRequest(long FencingToken);
 public sealed record StartRequest(long FencingToken, int StartEpoch = 1);
 public sealed record EpochRequest(long FencingToken, EpochReport Epoch);
-public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics);
+/// <summary><c>Next</c>: lease the next trial for the devices this one frees in the same round trip (shorter idle gaps).</summary>
+public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics, string? Artifacts = null, AcquireRequest? Next = null);
 public sealed record ReleaseRequest(long FencingToken, string? Reason = null);
 public sealed record FailRequest(long FencingToken, string Reason, bool Retryable = true);
-/// <summary>accepted | stale | cancelled | not_found</summary>
-public sealed record ReportResponse(string Status);
+/// <summary>accepted | stale | cancelled | not_found; <c>Leases</c> answers a complete's <c>next</c>.</summary>
+public sealed record ReportResponse(string Status, IReadOnlyList<LeaseView>? Leases = null);
 

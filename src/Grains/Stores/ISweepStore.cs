@@ -68,8 +68,11 @@ public interface ISweepStore : IAsyncDisposable
     Task<ReportStatus> StartAsync(string trialId, long token, int startEpoch, TimeSpan leaseDuration, CancellationToken ct = default);
     /// <summary>Records one epoch (idempotent per epoch) and extends the lease.</summary>
     Task<ReportStatus> ReportEpochAsync(string trialId, long token, EpochReport epoch, TimeSpan leaseDuration, CancellationToken ct = default);
-    /// <summary>The one final result. Repeating the same report with the same token answers Accepted again (lost replies).</summary>
-    Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, CancellationToken ct = default);
+    /// <summary>
+    /// The one final result, with where its artefacts are (the trial's folder under the shared folder). Repeating the
+    /// same report with the same token answers Accepted again (lost replies).
+    /// </summary>
+    Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, string? artifacts = null, CancellationToken ct = default);
     /// <summary>A failed attempt: back to pending after a backoff, or failed for good after max_attempts (or when not retryable).</summary>
     Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable = true, CancellationToken ct = default);
 

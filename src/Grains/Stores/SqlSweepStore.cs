@@ -45,7 +45,7 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
           model TEXT NOT NULL, scale TEXT NOT NULL, knobs TEXT NOT NULL, seed INTEGER NOT NULL, gpus INTEGER NOT NULL,
           spec_json TEXT NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, token BIGINT NOT NULL DEFAULT 0,
           host_id TEXT, lease_expires_ms BIGINT, not_before_ms BIGINT NOT NULL, start_epoch INTEGER,
-          epochs_done INTEGER NOT NULL DEFAULT 0, error TEXT, metrics_json TEXT,
+          epochs_done INTEGER NOT NULL DEFAULT 0, error TEXT, metrics_json TEXT, artifacts TEXT,
           m_map50 DOUBLE PRECISION, m_map50_95 DOUBLE PRECISION, m_precision DOUBLE PRECISION, m_recall DOUBLE PRECISION,
           m_fitness DOUBLE PRECISION, m_params BIGINT, m_gflops DOUBLE PRECISION, m_latency_ms DOUBLE PRECISION,
           m_epochs INTEGER, m_train_seconds DOUBLE PRECISION, m_images_per_second DOUBLE PRECISION,
@@ -213,6 +213,7 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
         public long EpochsDone { get; set; }
         public string? Error { get; set; }
         public string? MetricsJson { get; set; }
+        public string? Artifacts { get; set; }
         public long CreatedMs { get; set; }
         public long UpdatedMs { get; set; }
         public long? FinishedMs { get; set; }
@@ -223,13 +224,13 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
             State = TrialStates.FromDb(State), Attempt = (int)Attempt, FencingToken = Token, HostId = HostId,
             LeaseExpiresAt = At(LeaseExpiresMs), NotBefore = At(NotBeforeMs), StartEpoch = (int?)StartEpoch,
             EpochsDone = (int)EpochsDone, Error = Error,
-            Metrics = MetricsJson is null ? null : Json.Deserialize<TrialMetrics>(MetricsJson),
+            Metrics = MetricsJson is null ? null : Json.Deserialize<TrialMetrics>(MetricsJson), Artifacts = Artifacts,
             CreatedAt = At(CreatedMs), UpdatedAt = At(UpdatedMs), FinishedAt = At(FinishedMs),
         };
     }
 
     const string TrialColumns =
-        "id, sweep, ordinal, spec_json, state, attempt, token, host_id, lease_expires_ms, not_before_ms, start_epoch, epochs_done, error, metrics_json, created_ms, updated_ms, finished_ms";
+        "id, sweep, ordinal, spec_json, state, attempt, token, host_id, lease_expires_ms, not_before_ms, start_epoch, epochs_done, error, metrics_json, artifacts, created_ms, updated_ms, finished_ms";
 
     public async Task<IReadOnlyList<Trial>> ListTrialsAsync(TrialQuery query, CancellationToken ct = default)
     {
@@ -470,17 +471,17 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
                 ON CONFLICT (trial_id, epoch) DO UPDATE SET token = excluded.token, json = excluded.json
                 """, new { trialId, epoch.Epoch, token, json = Json.Serialize(epoch) }, tx, cancellationToken: ct)));
 
-    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, CancellationToken ct = default) =>
+    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, string? artifacts = null, CancellationToken ct = default) =>
         Transition(trialId, token, "succeeded", $"map50_95 {metrics.Map50_95:0.####}",
             """
-            UPDATE trials SET state = 'succeeded', metrics_json = @json, error = NULL, lease_expires_ms = NULL, finished_ms = @now, updated_ms = @now,
+            UPDATE trials SET state = 'succeeded', metrics_json = @json, artifacts = @artifacts, error = NULL, lease_expires_ms = NULL, finished_ms = @now, updated_ms = @now,
               m_map50 = @Map50, m_map50_95 = @Map50_95, m_precision = @Precision, m_recall = @Recall, m_fitness = @Fitness, m_params = @Params,
               m_gflops = @Gflops, m_latency_ms = @LatencyMs, m_epochs = @Epochs, m_train_seconds = @TrainSeconds, m_images_per_second = @ImagesPerSecond
             WHERE id = @trialId AND token = @token AND state IN ('leased','running')
             """,
             new
             {
-                json = Json.Serialize(metrics), metrics.Map50, metrics.Map50_95, metrics.Precision, metrics.Recall, metrics.Fitness, metrics.Params,
+                json = Json.Serialize(metrics), artifacts, metrics.Map50, metrics.Map50_95, metrics.Precision, metrics.Recall, metrics.Fitness, metrics.Params,
                 metrics.Gflops, metrics.LatencyMs, metrics.Epochs, metrics.TrainSeconds, metrics.ImagesPerSecond,
             }, ct, idempotentState: TrialState.Succeeded);
 

@@ -20,6 +20,8 @@ public sealed record Trial
     public int EpochsDone { get; init; }
     public string? Error { get; init; }
     public TrialMetrics? Metrics { get; init; }
+    /// <summary>The trial's folder (checkpoints, metrics.json, logs), relative to the shared folder.</summary>
+    public string? Artifacts { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }

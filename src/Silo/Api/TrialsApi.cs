@@ -33,6 +33,10 @@ public static class TrialsApi
         read.MapGet("/trials/{id}/events", async (string id, ISweepStore store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEventsAsync(id, ct)));
 
+        read.MapGet("/hosts", async (ISweepStore store, CancellationToken ct) =>
+            Http.Ok((await store.ListHostsAsync(ct)).Select(h =>
+                new HostView(h.Id, h.Name, h.Devices.Select(d => new DeviceView(d.Name, d.MemoryMb)).ToList(), h.RegisteredAt, h.LastSeenAt)).ToList()));
+
         read.MapGet("/leaderboard", async (HttpRequest req, ISweepStore store, CancellationToken ct) =>
         {
             var q = req.Query;

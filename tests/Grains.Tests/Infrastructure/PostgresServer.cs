@@ -67,10 +67,17 @@ public sealed class PostgresServer : IAsyncDisposable
         var port = FreePort();
         var server = new PostgresServer(dir, bin, asPostgres, port);
         await server.Pg("initdb", $"-D {dir}/data -U postgres -A trust -E UTF8 --no-sync");
-        // fsync off: a test server only; durability is what the Silo-restart test exercises, not disk flushes.
-        await server.Pg("pg_ctl", $"-D {dir}/data -l {dir}/log -w -t 60 -o \"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start");
+        await server.StartAgainAsync();
         return server;
     }
+
+    /// <summary>Starts the (stopped) server again on the same port and data.</summary>
+    public Task StartAgainAsync() =>
+        // fsync off: a test server only; durability is what the Silo-restart test exercises, not disk flushes.
+        Pg("pg_ctl", $"-D {_dir}/data -l {_dir}/log -w -t 60 -o \"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start");
+
+    /// <summary>Stops the server (fast shutdown: open connections are cut), keeping its data.</summary>
+    public Task StopAsync() => Pg("pg_ctl", $"-D {_dir}/data -m fast -w stop");
 
     /// <summary>A fresh database on this server (one per test keeps tests independent).</summary>
     public async Task<string> CreateDatabaseAsync(string? name = null)
