@@ -1,4 +1,4 @@
-// Training benchmarks (BENCHMARKS.md, Training): step time of a detector vs PyTorch (tiny_step.py), loader throughput.
+// Training benchmarks (BENCHMARKS.md, Training): step time of a zoo model vs its PyTorch twin (yolov5_step.py), loader throughput.
 // usage: dotnet run -c Release -- step [model] [scale] [nc] [batch] [imgsz] | loader DATA.yaml [imgsz] [batch] [workers]
 using System.Diagnostics;
 using YoloSweep.Models;
@@ -21,7 +21,7 @@ if (mode == "step")
     using var model = ModelCatalog.Build(name, scale, nc);
     model.train();
     Console.WriteLine($"{name}{scale} nc={nc}: {model.ParameterCount:N0} parameters");
-    using var opt = new Sgd(Schedule.Groups(model, 5e-4), 0.01, 0.937);
+    using var opt = new optim.SGD(Schedule.Groups(model, 5e-4), 0.01, 0.937, nesterov: true);
     using var x = rand([batch, 3, imgsz, imgsz]);
     var t = tensor(new float[] { 0, 1, 0.5f, 0.5f, 0.3f, 0.3f, 1, 0, 0.3f, 0.6f, 0.2f, 0.1f }, [2, 6]);
     var lossFn = TrainingRun.MakeLoss(model, imgsz);
@@ -33,13 +33,14 @@ if (mode == "step")
             using var scope = NewDisposeScope();
             Tensor loss = kind == "mse" ? model.Forward(x).Raw.Select(o => o.pow(2).mean()).Aggregate((a, b) => a + b) : lossFn(model, x, t).Item1;
             loss.backward();
-            opt.Step();
-            opt.ZeroGrad();
+            opt.step();
+            opt.zero_grad();
             return sw.Elapsed.TotalMilliseconds;
         }
         for (var i = 0; i < 3; i++) Step();
-        var times = Enumerable.Range(0, 20).Select(_ => Step()).OrderBy(v => v).ToList();
-        Console.WriteLine($"csharp {name}{scale} {kind} batch {batch} imgsz {imgsz} threads {get_num_threads()}: median step {times[10]:F1} ms");
+        var steps = int.Parse(Environment.GetEnvironmentVariable("YS_STEPS") ?? "20");
+        var times = Enumerable.Range(0, steps).Select(_ => Step()).OrderBy(v => v).ToList();
+        Console.WriteLine($"csharp {name}{scale} {kind} batch {batch} imgsz {imgsz} threads {get_num_threads()}: median step {times[times.Count / 2]:F1} ms");
     }
 }
 else
