@@ -9,7 +9,7 @@ TORCH_CMAKE_PREFIX ?=
 APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: deps native build test test-fast demo bench bench-torch clean
+.PHONY: deps native build test demo bench bench-torch bench-models bench-trainer bench-orchestration clean
 
 # Installs only what is missing; a no-op (one dpkg query) when all is there.
 deps:
@@ -39,8 +39,19 @@ test: build
 demo: build
 	@scripts/demo.sh
 
-bench: build
-	$(DOTNET) run --project bench/YoloSweep.Bench -c Release -- $(ARGS)
+# Benchmarks; each target prints the figures recorded in BENCHMARKS.md (ARGS overrides a harness's arguments).
+bench: bench-torch bench-models bench-trainer bench-orchestration
+
+bench-models: build
+	$(DOTNET) bench/Models/bin/$(CONFIG)/net10.0/YoloSweep.Bench.Models.dll $(ARGS)
+
+# Our training step next to a PyTorch 1.13 step of the same yolov5 (same YAML, same parameter count).
+bench-trainer: build
+	YS_STEPS=10 $(DOTNET) bench/Trainer/bin/$(CONFIG)/net10.0/YoloSweep.Trainer.Bench.dll $(or $(ARGS),step yolov5 n 3 16 320)
+	YS_STEPS=10 /usr/bin/python3 bench/Trainer/yolov5_step.py n 3 16 320
+
+bench-orchestration: build
+	$(DOTNET) bench/Orchestration/bin/$(CONFIG)/net10.0/YoloSweep.Bench.Orchestration.dll $(or $(ARGS),lease both 2000)
 
 # The binding's figures in BENCHMARKS.md (Torch section): ours, then PyTorch 1.13 on the same threads (THREADS=2).
 bench-torch: build
