@@ -87,15 +87,19 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
             // A device freed up → ask again at once; otherwise poll.
             if (!gotWork || free.Count == 0)
             {
-                if (free.Count == 0) await HostHeartbeatAsync(stop); // busy: tell the Silo this host is alive
+                if (free.Count == 0 && DateTime.UtcNow - _lastHeartbeat > HostHeartbeatEvery) await HostHeartbeatAsync(stop); // busy: still alive
                 try { await _wake.WaitAsync(options.PollInterval, stop); }
                 catch (OperationCanceledException) { break; }
             }
         }
     }
 
+    static readonly TimeSpan HostHeartbeatEvery = TimeSpan.FromSeconds(15);
+    DateTime _lastHeartbeat = DateTime.UtcNow;
+
     async Task HostHeartbeatAsync(CancellationToken stop)
     {
+        _lastHeartbeat = DateTime.UtcNow;
         try { await silo.HeartbeatAsync(_hostId, stop); }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested) { }
     }
