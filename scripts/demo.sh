@@ -10,7 +10,7 @@ RUNS=${RUNS:-runs}
 SHARED="$RUNS/shared"
 
 # The dataset: `data synth` comes with the trainer; sweeps resolve `data:` against the shared folder.
-if "$YS" data synth --help >/dev/null 2>&1; then
+if "$YS" --help | grep -qE "^  data( |$)"; then
   if [ ! -f "$SHARED/data/shapes/shapes.yaml" ]; then
     echo "== synthesising the shapes dataset into $SHARED/data/shapes"
     "$YS" data synth --out "$SHARED/data/shapes"
