@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# make demo: synthesise a small dataset, run an embedded sweep on CPU, print the leaderboard.
-# configs/sweeps/demo.yaml trains for real on the synthesised shapes dataset (with `simulate:` under train it would
-# only sleep and report deterministic fake metrics).
+# make demo: synthesise a small dataset, run a real embedded sweep on CPU (configs/sweeps/demo.yaml), print the
+# leaderboard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 YS=bin/yolosweep
@@ -9,14 +8,10 @@ YS=bin/yolosweep
 RUNS=${RUNS:-runs}
 SHARED="$RUNS/shared"
 
-# The dataset: `data synth` comes with the trainer; sweeps resolve `data:` against the shared folder.
-if "$YS" data synth --help >/dev/null 2>&1; then
-  if [ ! -f "$SHARED/data/shapes-demo/data.yaml" ]; then
-    echo "== synthesising the shapes dataset into $SHARED/data/shapes-demo"
-    "$YS" data synth --out "$SHARED/data/shapes-demo" --train 256 --val 64 --imgsz 96
-  fi
-else
-  echo "== (no 'data synth' command in this build: the demo sweep runs simulated training)"
+# The dataset, written once; sweeps resolve a relative `data:` against the shared folder.
+if [ ! -f "$SHARED/data/shapes-demo/data.yaml" ]; then
+  echo "== synthesising the shapes dataset into $SHARED/data/shapes-demo"
+  "$YS" data synth --out "$SHARED/data/shapes-demo" --train 256 --val 64 --imgsz 96
 fi
 
 # A fresh run each time (the sweep would otherwise resume the previous one and finish at once).

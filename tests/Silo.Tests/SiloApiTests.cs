@@ -216,27 +216,6 @@ public class SiloApiTests
     }
 
     [Fact]
-    public async Task Completing_can_lease_the_next_trial_for_the_freed_devices_in_the_same_call()
-    {
-        await using var h = await StartAsync();
-        await Submit(h.Client, "name: chain\nmatrix: { model: yolov5 }\nseeds: [0, 1]\n");
-        var first = Assert.Single(await RegisterAndAcquire(h.Trainer, "h", 1));
-        var r = await h.Trainer.PostAsync($"/api/v1/leases/{first.TrialId}/complete",
-            JsonBody(new CompleteRequest(first.FencingToken, new TrialMetrics { Map50_95 = 0.3 }, null, new AcquireRequest("h", 1, 1))));
-        var answer = await Read<ReportResponse>(r);
-        Assert.Equal("accepted", answer.Status);
-        var second = Assert.Single(answer.Leases!);
-        Assert.NotEqual(first.TrialId, second.TrialId);
-        Assert.Equal("leased", (await Read<TrialView>(await h.Client.GetAsync($"/api/v1/trials/{second.TrialId}"))).State);
-
-        // A refused result leases nothing.
-        var stale = await Read<ReportResponse>(await h.Trainer.PostAsync($"/api/v1/leases/{second.TrialId}/complete",
-            JsonBody(new CompleteRequest(second.FencingToken + 5, new TrialMetrics(), null, new AcquireRequest("h", 1, 1)))));
-        Assert.Equal("stale", stale.Status);
-        Assert.Null(stale.Leases);
-    }
-
-    [Fact]
     public async Task A_stopping_host_releases_its_trial_without_using_an_attempt()
     {
         await using var h = await StartAsync();

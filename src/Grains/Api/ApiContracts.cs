@@ -41,10 +41,9 @@ public sealed record AcquireResponse(IReadOnlyList<LeaseView> Leases);
 public sealed record RenewRequest(long FencingToken);
 public sealed record StartRequest(long FencingToken, int StartEpoch = 1);
 public sealed record EpochRequest(long FencingToken, EpochReport Epoch);
-/// <summary><c>Next</c>: lease the next trial for the devices this one frees in the same round trip (shorter idle gaps).</summary>
-public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics, string? Artifacts = null, AcquireRequest? Next = null);
+public sealed record CompleteRequest(long FencingToken, TrialMetrics Metrics, string? Artifacts = null);
 public sealed record ReleaseRequest(long FencingToken, string? Reason = null);
 public sealed record FailRequest(long FencingToken, string Reason, bool Retryable = true);
-/// <summary>accepted | stale | cancelled | not_found; <c>Leases</c> answers a complete's <c>next</c>.</summary>
-public sealed record ReportResponse(string Status, IReadOnlyList<LeaseView>? Leases = null);
+/// <summary>accepted | stale | cancelled | not_found</summary>
+public sealed record ReportResponse(string Status);
 

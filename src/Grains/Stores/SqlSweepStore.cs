@@ -400,7 +400,9 @@ public abstract class SqlSweepStore(TimeProvider clock) : ISweepStore
                 ?? throw new UnknownHostException(hostId);
             var held = await c.ExecuteScalarAsync<long>(new CommandDefinition(
                 $"SELECT COALESCE(SUM(gpus), 0) FROM trials WHERE host_id = @hostId AND state IN {Active}", new { hostId }, tx, cancellationToken: ct));
-            await c.ExecuteAsync(new CommandDefinition("UPDATE hosts SET last_seen_ms = @now WHERE id = @hostId", new { hostId, now }, tx, cancellationToken: ct));
+            // Only now and then: concurrent acquires of one host would otherwise queue on its row lock.
+            await c.ExecuteAsync(new CommandDefinition("UPDATE hosts SET last_seen_ms = @now WHERE id = @hostId AND last_seen_ms < @stale",
+                new { hostId, now, stale = now - 5000 }, tx, cancellationToken: ct));
             var free = (int)Math.Min(freeDevices, registered - held);
             if (free <= 0) return (IReadOnlyList<Lease>)[];
 

@@ -63,6 +63,6 @@ public static class Http
     };
 
     /// <summary>accepted 200; stale or cancelled 409 (the trainer must stop this attempt); unknown trial 404.</summary>
-    public static IResult Report(ReportStatus s, IReadOnlyList<LeaseView>? leases = null) =>
-        Ok(new ReportResponse(s.ToWire(), leases), s switch { ReportStatus.Accepted => 200, ReportStatus.NotFound => 404, _ => 409 });
+    public static IResult Report(ReportStatus s) =>
+        Ok(new ReportResponse(s.ToWire()), s switch { ReportStatus.Accepted => 200, ReportStatus.NotFound => 404, _ => 409 });
 }

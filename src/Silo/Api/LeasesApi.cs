@@ -79,24 +79,9 @@ public static class LeasesApi
             if (body!.Metrics is null) return Http.Error(400, "'metrics' is required");
             if (body.Artifacts is { Length: > 1000 }) return Http.Error(400, "'artifacts' is at most 1000 characters");
             var status = await store.CompleteAsync(trialId, body.FencingToken, body.Metrics, body.Artifacts, http.RequestAborted);
-            if (status != ReportStatus.Accepted)
-            {
-                log.LogWarning("Result for trial {Trial} with token {Token} refused: {Status}", trialId, body.FencingToken, status);
-                return Http.Report(status);
-            }
-            log.LogInformation("Trial {Trial} succeeded: mAP50-95 {Map:0.0000}", trialId, body.Metrics.Map50_95);
-            if (body.Next is not { HostId.Length: > 0, FreeDevices: > 0 and <= 1024, Max: > 0 and <= 1024 } next) return Http.Report(status);
-            try
-            {
-                var leases = await store.AcquireAsync(next.HostId, next.FreeDevices, next.Max, leaseTime, http.RequestAborted);
-                foreach (var l in leases)
-                    log.LogInformation("Trial {Trial} leased to {Host} (attempt {Attempt}, token {Token})", l.TrialId, l.HostId, l.Attempt, l.FencingToken);
-                return Http.Report(status, leases.Select(l => new LeaseView(l.TrialId, l.FencingToken, l.Attempt, l.Resume, leaseTime.TotalSeconds, l.ExpiresAt, l.Spec)).ToList());
-            }
-            catch (UnknownHostException)
-            {
-                return Http.Report(status); // the host registers again on its next plain lease request
-            }
+            if (status == ReportStatus.Accepted) log.LogInformation("Trial {Trial} succeeded: mAP50-95 {Map:0.0000}", trialId, body.Metrics.Map50_95);
+            else log.LogWarning("Result for trial {Trial} with token {Token} refused: {Status}", trialId, body.FencingToken, status);
+            return Http.Report(status);
         });
 
         trainer.MapPost("/leases/{trialId}/release", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>

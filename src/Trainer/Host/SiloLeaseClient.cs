@@ -30,28 +30,18 @@ public sealed class SiloLeaseClient : IDisposable
     public Task<ReportStatus> RenewAsync(string trialId, long token, CancellationToken ct) => Report($"{trialId}/renew", new RenewRequest(token), ct);
     public Task<ReportStatus> StartAsync(string trialId, long token, int startEpoch, CancellationToken ct) => Report($"{trialId}/start", new StartRequest(token, startEpoch), ct);
     public Task<ReportStatus> EpochAsync(string trialId, long token, EpochReport epoch, CancellationToken ct) => Report($"{trialId}/epoch", new EpochRequest(token, epoch), ct);
-    public async Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, string? artifacts, CancellationToken ct) =>
-        (await CompleteAndLeaseAsync(trialId, token, metrics, artifacts, null, ct)).Status;
-
-    /// <summary>Reports the result and, with <paramref name="next"/>, leases follow-up trials in the same round trip.</summary>
-    public async Task<(ReportStatus Status, IReadOnlyList<LeaseView> Leases)> CompleteAndLeaseAsync(string trialId, long token, TrialMetrics metrics, string? artifacts, AcquireRequest? next, CancellationToken ct)
-    {
-        var r = await ReportFull($"{trialId}/complete", new CompleteRequest(token, metrics, artifacts, next), ct);
-        return (r.Status, r.Leases);
-    }
+    public Task<ReportStatus> CompleteAsync(string trialId, long token, TrialMetrics metrics, string? artifacts, CancellationToken ct) => Report($"{trialId}/complete", new CompleteRequest(token, metrics, artifacts), ct);
     public async Task HeartbeatAsync(string hostId, CancellationToken ct) { using var r = await _http.PostAsync($"api/v1/hosts/{Uri.EscapeDataString(hostId)}/heartbeat", null, ct); }
     public Task<ReportStatus> ReleaseAsync(string trialId, long token, string reason, CancellationToken ct) => Report($"{trialId}/release", new ReleaseRequest(token, reason), ct);
     public Task<ReportStatus> FailAsync(string trialId, long token, string reason, bool retryable, CancellationToken ct) => Report($"{trialId}/fail", new FailRequest(token, reason, retryable), ct);
 
-    async Task<ReportStatus> Report(string path, object body, CancellationToken ct) => (await ReportFull(path, body, ct)).Status;
-
-    async Task<(ReportStatus Status, IReadOnlyList<LeaseView> Leases)> ReportFull(string path, object body, CancellationToken ct)
+    async Task<ReportStatus> Report(string path, object body, CancellationToken ct)
     {
         using var r = await _http.PostAsJsonAsync("api/v1/leases/" + path, body, Json.Options, ct);
         if (r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict or HttpStatusCode.NotFound)
         {
             var answer = await r.Content.ReadFromJsonAsync<ReportResponse>(Json.Options, ct);
-            var status = answer?.Status switch
+            return answer?.Status switch
             {
                 "accepted" => ReportStatus.Accepted,
                 "stale" => ReportStatus.Stale,
@@ -59,7 +49,6 @@ public sealed class SiloLeaseClient : IDisposable
                 "not_found" => ReportStatus.NotFound,
                 _ => throw new HttpRequestException($"unexpected answer from the Silo: {(int)r.StatusCode}"),
             };
-            return (status, answer?.Leases ?? []);
         }
         throw new HttpRequestException($"Silo answered {(int)r.StatusCode} to {path}: {await r.Content.ReadAsStringAsync(ct)}", null, r.StatusCode);
     }

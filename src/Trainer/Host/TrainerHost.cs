@@ -32,8 +32,7 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        // Follow-up leases may start while we wait: wait until none is left.
-        while (!_running.IsEmpty) await Task.WhenAll(_running.Values.ToArray());
+        await Task.WhenAll(_running.Values.ToArray());
     }
 
     async Task LoopAsync(CancellationToken stop)
@@ -58,7 +57,16 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
                             continue;
                         }
                         gotWork = true;
-                        Launch(lease, devices, free, stop);
+                        _running[lease.TrialId] = Task.Run(async () =>
+                        {
+                            try { await RunLeaseAsync(lease, devices, stop); }
+                            finally
+                            {
+                                lock (free) free.AddRange(devices);
+                                _running.TryRemove(lease.TrialId, out _);
+                                _wake.Release();
+                            }
+                        }, CancellationToken.None);
                     }
                 }
                 catch (KeyNotFoundException)
@@ -79,31 +87,19 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
             // A device freed up → ask again at once; otherwise poll.
             if (!gotWork || free.Count == 0)
             {
-                if (free.Count == 0) await HostHeartbeatAsync(stop); // busy: tell the Silo this host is alive
+                if (free.Count == 0 && DateTime.UtcNow - _lastHeartbeat > HostHeartbeatEvery) await HostHeartbeatAsync(stop); // busy: still alive
                 try { await _wake.WaitAsync(options.PollInterval, stop); }
                 catch (OperationCanceledException) { break; }
             }
         }
     }
 
-    /// <summary>Runs a lease on its devices; when done, the devices go back to the free list unless a follow-up lease took them.</summary>
-    void Launch(LeaseView lease, List<string> devices, List<string> free, CancellationToken stop)
-    {
-        _running[lease.TrialId] = Task.Run(async () =>
-        {
-            IReadOnlyList<string> handedOn = [];
-            try { handedOn = await RunLeaseAsync(lease, devices, free, stop); }
-            finally
-            {
-                lock (free) free.AddRange(devices.Except(handedOn));
-                _running.TryRemove(lease.TrialId, out _);
-                _wake.Release();
-            }
-        }, CancellationToken.None);
-    }
+    static readonly TimeSpan HostHeartbeatEvery = TimeSpan.FromSeconds(15);
+    DateTime _lastHeartbeat = DateTime.UtcNow;
 
     async Task HostHeartbeatAsync(CancellationToken stop)
     {
+        _lastHeartbeat = DateTime.UtcNow;
         try { await silo.HeartbeatAsync(_hostId, stop); }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested) { }
     }
@@ -139,8 +135,8 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         }
     }
 
-    /// <summary>One leased trial from start to its reported end; returns the devices it handed to follow-up trials.</summary>
-    async Task<IReadOnlyList<string>> RunLeaseAsync(LeaseView lease, List<string> devices, List<string> free, CancellationToken stop)
+    /// <summary>One leased trial from start to its reported end.</summary>
+    async Task RunLeaseAsync(LeaseView lease, IReadOnlyList<string> devices, CancellationToken stop)
     {
         var spec = lease.Spec;
         var workDir = Path.Combine(options.SharedDir, "checkpoints", spec.Sweep, lease.TrialId);
@@ -175,54 +171,25 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         {
             log.Warning("Trial {Trial}: lease lost ({Why}); this attempt stopped", lease.TrialId, listener.LostReason);
             _lost.TryRemove(lease.TrialId, out _);
-            return [];
+            return;
         }
         if (result is null)
         {
             // Host shutdown: hand the trial back so another host resumes it from the checkpoint without waiting for expiry.
             await ReportAsync(lease, "release", t => silo.ReleaseAsync(lease.TrialId, lease.FencingToken, $"host {_hostId} stopped", t), CancellationToken.None, TimeSpan.FromSeconds(10));
-            return [];
+            return;
         }
         if (result.Succeeded)
         {
-            // The result and the next trial for these devices in one round trip, so the devices idle as little as possible.
-            IReadOnlyList<LeaseView> next = [];
-            var nextRequest = stop.IsCancellationRequested ? null : new AcquireRequest(_hostId, devices.Count, devices.Count);
-            var status = await ReportAsync(lease, "complete", async t =>
-            {
-                var (s, leases) = await silo.CompleteAndLeaseAsync(lease.TrialId, lease.FencingToken, result.Metrics!, Path.GetRelativePath(options.SharedDir, workDir), nextRequest, t);
-                next = leases;
-                return s;
-            }, stop, null);
+            var status = await ReportAsync(lease, "complete", t => silo.CompleteAsync(lease.TrialId, lease.FencingToken, result.Metrics!, Path.GetRelativePath(options.SharedDir, workDir), t), stop, null);
             if (status == ReportStatus.Accepted) Interlocked.Increment(ref Completed);
             log.Information("Trial {Trial} finished: mAP50-95 {Map:0.0000} ({Status})", lease.TrialId, result.Metrics!.Map50_95, status);
-            return await HandOnAsync(next, devices, free, stop);
         }
         else
         {
             var status = await ReportAsync(lease, "fail", t => silo.FailAsync(lease.TrialId, lease.FencingToken, result.Error ?? "failed", result.Retryable, t), stop, null);
             log.Warning("Trial {Trial} failed ({Status}): {Error}", lease.TrialId, status, result.Error);
         }
-        return [];
-    }
-
-    /// <summary>Starts follow-up leases on the devices a finished trial freed; gives back any that do not fit (or arrive while stopping).</summary>
-    async Task<IReadOnlyList<string>> HandOnAsync(IReadOnlyList<LeaseView> next, List<string> devices, List<string> free, CancellationToken stop)
-    {
-        var handed = new List<string>();
-        foreach (var l in next)
-        {
-            var available = devices.Except(handed).ToList();
-            if (stop.IsCancellationRequested || l.Spec.Gpus > available.Count)
-            {
-                await ReportAsync(l, "release", t => silo.ReleaseAsync(l.TrialId, l.FencingToken, $"host {_hostId} cannot start it now", t), CancellationToken.None, TimeSpan.FromSeconds(10));
-                continue;
-            }
-            var mine = available.Take(l.Spec.Gpus).ToList();
-            handed.AddRange(mine);
-            Launch(l, mine, free, stop);
-        }
-        return handed;
     }
 
     /// <summary>
