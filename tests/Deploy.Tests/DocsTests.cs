@@ -9,11 +9,12 @@ public partial class DocsTests
 {
     const string Page = "docs/kubernetes.md";
 
-    /// <summary>The CLI's verbs and options the deployment contract fixes (DESIGN.md §6).</summary>
+    /// <summary>The CLI's verbs and options the deployment contract fixes (DESIGN.md §6). tests/EndToEnd.Tests
+    /// (CliCommandLineTests) parses every command line of the page with the real CLI.</summary>
     static readonly Dictionary<string, string[]> CliVerbs = new()
     {
-        ["silo"] = [], ["trainer"] = ["--silo", "--devices"], ["submit"] = ["--silo"],
-        ["sweeps list"] = [], ["leaderboard"] = ["--sweep"],
+        ["silo"] = [], ["trainer"] = ["--silo", "--devices"], ["submit"] = ["--silo", "--wait", "--format"],
+        ["sweeps list"] = ["--format"], ["trials"] = ["--sweep", "--state", "--format"], ["leaderboard"] = ["--sweep", "--format"],
     };
 
     static readonly List<List<string>> Commands = ReadCommands();

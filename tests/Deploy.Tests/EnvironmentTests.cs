@@ -17,7 +17,7 @@ public class EnvironmentTests
         ["YOLOSWEEP_TRAINER_TOKEN"] = [Workload.Silo, Workload.Trainer], // bearer token of trainer hosts (Secret)
         ["YOLOSWEEP_URLS"] = [Workload.Silo],                        // where the Silo listens (silo-config)
         ["YOLOSWEEP_SILO"] = [Workload.Trainer, Workload.Cli],       // the Silo's URL
-        ["YOLOSWEEP_DEVICES"] = [Workload.Trainer],                  // all | cuda:0,1 | cpu (trainer-config)
+        ["YOLOSWEEP_DEVICES"] = [Workload.Trainer],                  // 0,1,…,N-1 (GPU indices) | cpu (trainer-config)
         ["YOLOSWEEP_SHARED_DIR"] = [Workload.Trainer],               // datasets + checkpoints volume (trainer-config)
         ["YOLOSWEEP_TOKEN"] = [Workload.Cli],                        // the CLI's bearer token (Secret)
     };

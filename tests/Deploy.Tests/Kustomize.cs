@@ -15,7 +15,8 @@ namespace YoloSweep.Deploy.Tests;
 ///   generatorOptions.disableNameSuffixHash: true (required: no name hashes, so names are stable);
 /// - patches: { path } or { patch } without target: strategic-merge patches naming their object by
 ///   kind and metadata.name; maps merge, null deletes a key, the lists below merge by their key,
-///   every other list is replaced (as Kubernetes' own patch strategy does for those fields);
+///   every other list is replaced (as Kubernetes' own patch strategy does for those fields); a patch document with
+///   `$patch: delete` at its top removes the object it names (no other $patch directive is supported);
 /// - namespace (every namespaced object), images (name → newName, newTag), replicas (name → count).
 /// </summary>
 public static class Kustomize
@@ -79,6 +80,13 @@ public static class Kustomize
                 var name = Str(patch, "metadata", "name");
                 var target = objects.SingleOrDefault(o => Str(o, "kind") == kind && Str(o, "metadata", "name") == name)
                     ?? throw new InvalidDataException($"{where}: patch {Str(p, "path")} names {kind}/{name}, which is not among the resources");
+                if (patch.Remove("$patch", out var directive))
+                {
+                    if (directive as string != "delete")
+                        throw new NotSupportedException($"{where}: patch {Str(p, "path")}: $patch: {directive} is outside the subset (only delete, at the top)");
+                    objects.Remove(target);
+                    continue;
+                }
                 MergePatch(target, patch, $"{kind}/{name}");
             }
         }

@@ -113,10 +113,13 @@ public class ManifestTests
         var cluster = Rendered.Of(Rendered.Gpu);
         var ds = Workload.Trainer.Object(cluster);
         var trainer = Workload.Trainer.ContainerIn(cluster);
-        Assert.True(int.Parse(Str(trainer, "resources", "limits", "nvidia.com/gpu") ?? "0") >= 1, "trainers have no nvidia.com/gpu limit");
+        var gpus = int.Parse(Str(trainer, "resources", "limits", "nvidia.com/gpu") ?? "0");
+        Assert.True(gpus >= 1, "trainers have no nvidia.com/gpu limit");
         Assert.Equal("true", Str(Kustomize.PodSpec(ds), "nodeSelector", "nvidia.com/gpu.present"));
         Assert.Contains(Maps(Kustomize.PodSpec(ds), "tolerations"), t => Str(t, "key") == "nvidia.com/gpu" && Str(t, "effect") == "NoSchedule");
-        Assert.Equal("all", ContainerEnvironment.Of(trainer, cluster, [])["YOLOSWEEP_DEVICES"]);
+        // The trainer CLI has no "all" and detects no GPUs: it offers exactly the CUDA indices it is given, which must
+        // be the pod's GPUs, numbered 0..N-1 in the container (change both in k8s/overlays/gpu/trainer-gpus.yaml).
+        Assert.Equal(string.Join(",", Enumerable.Range(0, gpus)), ContainerEnvironment.Of(trainer, cluster, [])["YOLOSWEEP_DEVICES"]);
         // NCCL and data loaders need more shared memory than a container's 64 MiB default.
         var shm = Maps(trainer, "volumeMounts").Single(m => Str(m, "mountPath") == "/dev/shm");
         Assert.Equal("Memory", Str(Maps(Kustomize.PodSpec(ds), "volumes").Single(v => Str(v, "name") == Str(shm, "name")), "emptyDir", "medium"));
@@ -144,7 +147,29 @@ public class ManifestTests
         var term = Assert.Single(Maps(silo, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution"));
         Assert.Equal("kubernetes.io/hostname", Str(term, "podAffinityTerm", "topologyKey"));
         Assert.True(Selects(Map(term, "podAffinityTerm", "labelSelector", "matchLabels")!, silo));
-        Assert.True(Selects(Map(Rendered.Find(cluster, "PodDisruptionBudget", "silo"), "spec", "selector", "matchLabels")!, silo));
+        if (overlay == Rendered.Gpu)
+            Assert.True(Selects(Map(Rendered.Find(cluster, "PodDisruptionBudget", "silo"), "spec", "selector", "matchLabels")!, silo));
+        else // one replica: a budget of minAvailable 1 would block every node drain
+            Assert.DoesNotContain(cluster, o => Str(o, "kind") == "PodDisruptionBudget");
+    }
+
+    /// <summary>A budget never blocks node drains: it always leaves at least one pod of what it selects evictable.</summary>
+    [Theory, MemberData(nameof(Overlays))]
+    public void Disruption_budgets_leave_a_pod_evictable(string overlay)
+    {
+        var cluster = Rendered.Of(overlay);
+        foreach (var pdb in cluster.Where(o => Str(o, "kind") == "PodDisruptionBudget"))
+        {
+            var name = $"{overlay}: PodDisruptionBudget/{Str(pdb, "metadata", "name")}";
+            var selected = cluster.Where(o => Str(o, "kind") is "Deployment" or "StatefulSet" &&
+                                              Selects(Map(pdb, "spec", "selector", "matchLabels")!, o)).ToList();
+            var workload = Assert.Single(selected);
+            var replicas = int.Parse(Str(workload, "spec", "replicas") ?? "1");
+            if (Str(pdb, "spec", "minAvailable") is { } min)
+                Assert.True(int.TryParse(min, out var m) && m < replicas, $"{name}: minAvailable {min} of {replicas} replica(s) blocks drains");
+            else
+                Assert.True(int.TryParse(Str(pdb, "spec", "maxUnavailable"), out var u) && u >= 1, $"{name}: maxUnavailable must be at least 1");
+        }
     }
 
     [Theory, MemberData(nameof(Overlays))]

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using YoloSweep.Client.Commands;
+
+namespace YoloSweep.Client;
+
+/// <summary>
+/// The whole `yolosweep` command tree: one line per command group (src/Client/Commands); adding a group is adding
+/// a line. Public so that tests can parse command lines (manifests, docs) with the real parser, without running them.
+/// </summary>
+public static class CliRoot
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("yolosweep: ablation sweeps of YOLO detector variants (Silo, trainer hosts, leaderboard)");
+        Command[] groups =
+        [
+            RunCommand.Build(),          // run SWEEP.yaml — embedded Silo + trainer
+            SubmitCommand.Build(),       // submit SWEEP.yaml — to a Silo
+            SweepsCommands.Build(),      // sweeps list|show|cancel
+            TrialsCommand.Build(),       // trials
+            LeaderboardCommand.Build(),  // leaderboard
+            SiloCommand.Build(),         // silo — the coordinator
+            TrainerCommand.Build(),      // trainer — a trainer host agent
+            TrialCommands.Build(),       // trial run — one trial in a child process
+            ModelCommands.Build(),       // model info|run — the model zoo
+            TrainCommands.Build(),       // train — one training run
+            DataCommands.Build(),        // data synth — a synthetic detection dataset
+        ];
+        foreach (var group in groups) root.Subcommands.Add(group);
+        return root;
+    }
+}
