@@ -13,7 +13,7 @@ public static class RunCommand
         var db = new Option<string?>("--db") { Description = "database (default runs/NAME/yolosweep.db)" };
         var devices = new Option<string>("--devices")
         {
-            Description = "device slots: cpu, cpu:N, or GPU indices 0,1 (env YOLOSWEEP_DEVICES)",
+            Description = "device slots: cpu, cpu:N, GPU indices 0,1, or all (every GPU here) (env YOLOSWEEP_DEVICES)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("YOLOSWEEP_DEVICES") is { Length: > 0 } d ? d : "cpu",
         };
         var format = Cli.FormatOption("table", "json", "csv", "md");

@@ -10,7 +10,7 @@ public static class TrainerCommand
     {
         var silo = new Option<string?>("--silo") { Description = "Silo URL (env YOLOSWEEP_SILO)" };
         var token = new Option<string?>("--token") { Description = "trainer bearer token (env YOLOSWEEP_TRAINER_TOKEN)" };
-        var devices = new Option<string?>("--devices") { Description = "device slots: cpu, cpu:N, or GPU indices 0,1,2,3 (env YOLOSWEEP_DEVICES)" };
+        var devices = new Option<string?>("--devices") { Description = "device slots: cpu, cpu:N, GPU indices 0,1,2,3, or all (every GPU here) (env YOLOSWEEP_DEVICES)" };
         var shared = new Option<string?>("--shared-dir") { Description = "datasets + checkpoints folder shared by all hosts (env YOLOSWEEP_SHARED_DIR)" };
         var name = new Option<string?>("--name") { Description = "host name shown in the Silo (default: machine name)" };
         var poll = new Option<double>("--poll-seconds") { Description = "how often an idle host asks for work", DefaultValueFactory = _ => 2 };

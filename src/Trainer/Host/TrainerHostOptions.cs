@@ -37,13 +37,20 @@ public sealed record TrainerHostOptions
     }
 }
 
-/// <summary>Device slots: "cpu" (one slot), "cpu:4" (four CPU slots), or GPU indices "0,1,2,3" / "cuda:0,1".</summary>
+/// <summary>Device slots: "cpu" (one slot), "cpu:4" (four CPU slots), GPU indices "0,1,2,3" / "cuda:0,1", or
+/// "all" (every CUDA device of this machine, one CPU slot when it has none).</summary>
 public static class Devices
 {
-    public static IReadOnlyList<string> Parse(string text)
+    /// <param name="cudaDeviceCount">how many CUDA devices there are, for "all" (default: asks libtorch).</param>
+    public static IReadOnlyList<string> Parse(string text, Func<int>? cudaDeviceCount = null)
     {
         text = text.Trim();
         if (text == "cpu") return ["cpu"];
+        if (text == "all")
+        {
+            var n = (cudaDeviceCount ?? YoloSweep.Torch.torch.cuda.device_count)();
+            return n == 0 ? ["cpu"] : Enumerable.Range(0, n).Select(i => $"cuda:{i}").ToList();
+        }
         if (text.StartsWith("cpu:", StringComparison.Ordinal))
         {
             if (!int.TryParse(text[4..], out var n) || n < 1 || n > 1024) throw new ArgumentException($"devices '{text}': expected cpu:N with N in 1..1024");
@@ -52,7 +59,7 @@ public static class Devices
         var list = text.StartsWith("cuda:", StringComparison.Ordinal) ? text[5..] : text;
         var ids = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (ids.Length == 0 || ids.Any(i => !int.TryParse(i, out var v) || v < 0) || ids.Distinct().Count() != ids.Length)
-            throw new ArgumentException($"devices '{text}': expected cpu, cpu:N, or distinct GPU indices like 0,1,2,3");
+            throw new ArgumentException($"devices '{text}': expected cpu, cpu:N, all, or distinct GPU indices like 0,1,2,3");
         return ids.Select(i => $"cuda:{i}").ToList();
     }
 
