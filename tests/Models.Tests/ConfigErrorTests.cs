@@ -57,6 +57,32 @@ public class ConfigErrorTests
     }
 
     [Fact]
+    public void Psa_narrower_than_128_channels_is_a_config_error_naming_the_layer_not_a_divide_by_zero()
+    {
+        const string yaml = """
+            nc: 3
+            backbone:
+              - [-1, 1, Conv, [64, 3, 2]]
+              - [-1, 1, Conv, [96, 3, 2]]
+              - [-1, 1, PSA, [96]]
+              - [-1, 1, Conv, [128, 3, 2]]
+            head:
+              - [[1, 2, 3], 1, Detect, [nc]]
+            """;
+        var e = Fails(yaml);
+        Assert.StartsWith("my.yaml:5:5: cannot build layer 2 (PSA with args [96, 96]", e.Message);
+        Assert.Contains("PSA needs at least 128 input channels", e.Message);
+        Assert.Contains("c1·e = 48), got 96", e.Message);
+
+        // 128 channels is the narrowest PSA: one 64-channel head, and it runs
+        using var m = ModelBuilder.Build(ModelSpec.Parse(yaml.Replace("[96, 3, 2]", "[128, 3, 2]").Replace("PSA, [96]", "PSA, [128]"), "my.yaml"));
+        using var x = YoloSweep.Torch.torch.randn([1, 3, 64, 64]);
+        m.eval();
+        using var y = m.Forward(x);
+        Assert.Equal(3, y.Raw.Length);
+    }
+
+    [Fact]
     public void Unknown_scale_lists_the_scales()
     {
         var e = Assert.Throws<ModelConfigException>(() => ModelCatalog.Build("yolov8", "q"));

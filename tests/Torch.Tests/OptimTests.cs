@@ -97,6 +97,28 @@ public class OptimTests
     }
 
     [Fact]
+    public void Adam_adds_l2_decay_to_the_gradient_reads_beta1_every_step_and_matches_pytorch()
+    {
+        var (p1, p2) = Params();
+        using var opt = new optim.Adam(
+        [
+            new optim.ParamGroup([p1], lr: 0.01, weight_decay: 0.1, beta1: 0.8, beta2: 0.999),
+            new optim.ParamGroup([p2], lr: 0.02, weight_decay: 0.0),
+        ], lr: 1.0, eps: 1e-6);
+        for (var k = 0; k < 2; k++)
+        {
+            SetGrads(p1, p2, k);
+            opt.step();
+            opt.param_groups[0].beta1 = 0.9;  // as a warm-up schedule changing betas between steps
+        }
+        Close([0.4915792644023895f, -0.9766237735748291f, 1.9748843908309937f, 0.2310134768486023f], p1);
+        // no decay in group 1: Adam and AdamW agree there (same numbers as the AdamW test)
+        Close([0.9630244970321655f, -0.485871285200119f, 2.994795083999634f], p2);
+        var sd = opt.state_dict().ToDictionary(e => e.name, e => e.value);
+        Close([-0.008100001141428947f, -0.05389999970793724f, 0.1298999935388565f, 0.07590000331401825f], sd["state.0.exp_avg"]);
+    }
+
+    [Fact]
     public void AdamW_first_step_matches_the_formula()
     {
         // Step 1: m = (1-β1)g, v = (1-β2)g², m̂/√v̂ = g/|g| → p ← p(1 − lr·wd) − lr·g/(|g| + eps·√(1-β2)/…);

@@ -64,6 +64,43 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public async Task Trial_process_metrics_json_keeps_the_engines_per_class_and_per_epoch_data_beside_the_agreed_fields()
+    {
+        Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", Path.GetDirectoryName(synth.Dir)!);
+        var work = WorkDir();
+        Directory.CreateDirectory(work);
+        var spec = Spec(2);
+        var specPath = Path.Combine(work, "trial.json");
+        File.WriteAllText(specPath, YoloSweep.Grains.Json.Serialize(spec));
+        var stdout = new StringWriter();
+        var code = await TrialProcess.RunAsync(specPath, work, false, new TrialExecutorFactory(() => new TrainingTrialExecutor()), stdout, new StringWriter(), default);
+        Assert.True(code == 0, stdout.ToString());
+        var finished = System.Text.Json.Nodes.JsonNode.Parse(stdout.ToString().Trim().Split('\n')[^1])!;
+        Assert.Equal("finished", (string?)finished["event"]);
+
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(work, TrialProcess.MetricsFile)))!.AsObject();
+        // the agreed contract, at the top level, equal to what the child reported
+        foreach (var k in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
+            Assert.Equal((double)finished["metrics"]![k]!, (double)doc[k]!);
+        Assert.Equal(2, (int)doc["epochs"]!);
+        var back = YoloSweep.Grains.Json.Deserialize<TrialMetrics>(doc.ToJsonString())!;
+        Assert.Equal((double)finished["metrics"]!["map50_95"]!, back.Map50_95);
+        // the engine's extra data survived: one row per labelled val class (synth names), one per epoch
+        var perClass = doc["per_class"]!.AsArray();
+        var names = YoloSweep.Trainer.Data.DatasetConfig.Load(synth.Yaml).Names;
+        Assert.InRange(perClass.Count, 1, names.Count);
+        foreach (var c in perClass)
+        {
+            Assert.Equal(names[(int)c!["class"]!], (string?)c["name"]);
+            Assert.True((int)c["labels"]! > 0);
+            Assert.InRange((double)c["map50"]!, 0, 1);
+        }
+        Assert.Equal([1, 2], doc["per_epoch"]!.AsArray().Select(e => (int)e!["epoch"]!));
+        Assert.False(File.Exists(Path.Combine(work, TrialProcess.MetricsFile + ".tmp")));
+        Directory.Delete(work, true);
+    }
+
+    [Fact]
     public async Task Unknown_model_missing_dataset_and_bad_settings_are_setup_errors_not_retryable_failures()
     {
         Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", Path.GetDirectoryName(synth.Dir)!);

@@ -26,3 +26,10 @@ st = opt.state[opt.param_groups[1]['params'][0]]
 print("AdamW", a, b, st['step'].item(), st['exp_avg'].tolist(), st['exp_avg_sq'].tolist())
 a, b, _ = run(lambda p1, p2: torch.optim.AdamW([p1, p2], lr=0.01, amsgrad=True))
 print("AdamW amsgrad", a, b)
+# Adam (L2 weight decay into the gradient), beta1 changed between the steps as a scheduler would
+a, b, opt = run(lambda p1, p2: torch.optim.Adam([
+    {'params': [p1], 'lr': 0.01, 'weight_decay': 0.1, 'betas': (0.8, 0.999)},
+    {'params': [p2], 'lr': 0.02, 'weight_decay': 0.0}], lr=1.0, eps=1e-6),
+    change=lambda o: o.param_groups[0].__setitem__('betas', (0.9, 0.999)))
+st = opt.state[opt.param_groups[0]['params'][0]]
+print("Adam", a, b, st['exp_avg'].flatten().tolist())

@@ -3,6 +3,7 @@ using Spectre.Console;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Engine;
+using YoloSweep.Trainer.Optim;
 
 namespace YoloSweep.Client.Commands;
 
@@ -23,7 +24,9 @@ public static class TrainCommands
         var resume = new Option<bool>("--resume") { Description = "continue from PROJECT/weights/last.*" };
         var project = new Option<string>("--project") { Description = "run folder", DefaultValueFactory = _ => "runs/train" };
         var workers = new Option<int>("--workers") { DefaultValueFactory = _ => 2 };
-        var cmd = new Command("train", "Train a detector on a YOLO-format dataset") { model, scale, data, epochs, imgsz, batch, device, knob, seed, resume, project, workers };
+        var optimizer = new Option<string>("--optimizer") { Description = $"{string.Join(", ", Optimizers.Names)}", DefaultValueFactory = _ => "SGD" };
+        var lr0 = new Option<double?>("--lr0") { Description = "initial learning rate (default 0.01 for SGD, 0.001 for Adam/AdamW)" };
+        var cmd = new Command("train", "Train a detector on a YOLO-format dataset") { model, scale, data, epochs, imgsz, batch, device, knob, seed, resume, project, workers, optimizer, lr0 };
         cmd.SetAction(parse =>
         {
             var knobs = new Dictionary<string, string>();
@@ -33,11 +36,13 @@ public static class TrainCommands
                 if (eq <= 0) { AnsiConsole.MarkupLineInterpolated($"[red]--knob {k}: expected key=value[/]"); return 2; }
                 knobs[k[..eq]] = k[(eq + 1)..];
             }
+            if (Optimizers.Resolve(parse.GetValue(optimizer)) is not { } opt) { AnsiConsole.MarkupLineInterpolated($"[red]--optimizer: {Optimizers.UnknownMessage(parse.GetValue(optimizer))}[/]"); return 2; }
             var o = new TrainOptions
             {
                 Model = parse.GetValue(model)!, Scale = parse.GetValue(scale)!, Data = parse.GetValue(data)!, Epochs = parse.GetValue(epochs),
                 ImgSize = parse.GetValue(imgsz), Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Knobs = knobs,
                 Seed = parse.GetValue(seed), Resume = parse.GetValue(resume), Project = parse.GetValue(project)!, Workers = parse.GetValue(workers),
+                Optim = new OptimOptions(Lr0: parse.GetValue(lr0) ?? Optimizers.DefaultLr0(opt), Optimizer: opt),
             };
             try
             {

@@ -83,6 +83,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
 
     public Attention(long dim, long num_heads = 8, double attn_ratio = 0.5) : base("Attention")
     {
+        if (num_heads < 1) throw new ArgumentException($"Attention needs at least one head, got num_heads {num_heads} for dim {dim}");
         this.num_heads = num_heads;
         head_dim = dim / num_heads;
         key_dim = (long)(head_dim * attn_ratio);
@@ -122,6 +123,9 @@ public sealed class PSA : nn.Module<Tensor, Tensor>
     {
         if (c1 != c2) throw new ArgumentException($"PSA needs c1 == c2, got {c1} and {c2}");
         c = (long)(c1 * e);
+        // ultralytics gives attention c // 64 heads, so c < 64 means 0 heads and a ZeroDivisionError in Attention
+        if (c / 64 < 1)
+            throw new ArgumentException($"PSA needs at least {(long)Math.Ceiling(64 / e)} input channels (its attention gets c1·e // 64 heads of 64 channels, c1·e = {c}), got {c1}; widen the layer or the scale");
         cv1 = new Conv(c1, 2 * c, 1, 1);
         cv2 = new Conv(2 * c, c1, 1);
         attn = new Attention(c, num_heads: c / 64, attn_ratio: 0.5);

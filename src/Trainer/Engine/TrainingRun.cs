@@ -44,7 +44,7 @@ public static class TrainingRun
         var main = dp.Main;
         var nb = trainLoader.BatchesPerEpoch;
         var schedule = new Schedule(o.Optim, o.Epochs, nb, o.Batch);
-        using var opt = new optim.SGD(Schedule.Groups(main, schedule.WeightDecay), o.Optim.Lr0, o.Optim.Momentum, nesterov: true);
+        using var opt = Optimizers.Build(main, o.Optim, schedule.WeightDecay);
         schedule.Start(opt);
         using var ema = new ModelEma(main, o.Optim.EmaDecay, o.Optim.EmaTau);
         var lossNames = LossNames(main.Family);
@@ -86,8 +86,8 @@ public static class TrainingRun
         var stopped = state.Stopped;
         DetectionSummary summary = DetectionSummary.Empty;
         var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
-        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, AMP {Amp}, accumulate {Acc}, weight decay {Wd}",
-            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), useAmp, schedule.NominalAccumulate, schedule.WeightDecay);
+        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, AMP {Amp}, accumulate {Acc}, {Optimizer} lr0 {Lr0} weight decay {Wd}",
+            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), useAmp, schedule.NominalAccumulate, Optimizers.Resolve(o.Optim.Optimizer), o.Optim.Lr0, schedule.WeightDecay);
 
         for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {

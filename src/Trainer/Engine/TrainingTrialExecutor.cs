@@ -55,8 +55,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             throw new TrialSetupException($"trial {spec.Id}: dataset YAML {data} not found" +
                 (Path.IsPathRooted(spec.Data) ? "" : $" ('{spec.Data}' is resolved against the shared folder {sharedDir ?? "(YOLOSWEEP_SHARED_DIR unset)"})"));
         var t = spec.Train;
-        if (t.Optimizer is not ("SGD" or "auto"))
-            throw new TrialSetupException($"trial {spec.Id}: optimizer '{t.Optimizer}' is not supported by the trainer yet; use SGD (or auto)");
+        var optimizer = Optimizers.Resolve(t.Optimizer) ?? throw new TrialSetupException($"trial {spec.Id}: {Optimizers.UnknownMessage(t.Optimizer)}");
         var x = new ExtraSettings(spec);
         var defaults = new OptimOptions();
         var aug = new AugmentOptions();
@@ -73,7 +72,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             ValEveryEpoch = x.Bool("val") ?? true,
             Optim = defaults with
             {
-                Lr0 = x.Double("lr0") ?? defaults.Lr0, Lrf = x.Double("lrf") ?? defaults.Lrf,
+                Optimizer = optimizer, Lr0 = x.Double("lr0") ?? Optimizers.DefaultLr0(optimizer), Lrf = x.Double("lrf") ?? defaults.Lrf,
                 Momentum = x.Double("momentum") ?? defaults.Momentum, WeightDecay = x.Double("weight_decay") ?? defaults.WeightDecay,
                 WarmupEpochs = x.Double("warmup_epochs") ?? defaults.WarmupEpochs, WarmupMomentum = x.Double("warmup_momentum") ?? defaults.WarmupMomentum,
                 WarmupBiasLr = x.Double("warmup_bias_lr") ?? defaults.WarmupBiasLr, Cosine = x.Bool("cos_lr") ?? defaults.Cosine,

@@ -10,7 +10,8 @@ namespace YoloSweep.Trainer.Engine;
 
 /// <summary>yolov5 val on a model's decoded eval outputs: NMS (conf 0.001, IoU 0.6, multi-label, max_det 300),
 /// matching at IoU 0.5:0.95 and ap_per_class. Metrics are computed in the letterboxed frame, where labels and
-/// predictions share one scale (IoU is scale-invariant). v10 is scored on its one-to-one branch (what it deploys).</summary>
+/// predictions share one scale (IoU is scale-invariant). v10 is scored on its one-to-one branch (what it deploys)
+/// with its NMS-free top-k post-processing, as the YOLOv10 validator does.</summary>
 public static class Validator
 {
     /// <summary>The decoded predictions of an eval-mode forward: v5 (b, N, 5+nc) [cx, cy, w, h, obj, cls…] pixels;
@@ -18,10 +19,15 @@ public static class Validator
     public static Tensor Decoded(DetectionModel m, HeadOutput o) =>
         (m.Family == "v10" ? o.One2One?.Y : o.Y) ?? throw new InvalidOperationException("decoded outputs exist in eval mode only");
 
-    public static Tensor[] Nms(DetectionModel m, Tensor decoded, double conf = 0.001, double iou = 0.6, bool multiLabel = true) =>
-        m.Family == "v5"
-            ? Metrics.Nms.NonMaxSuppression(decoded, conf, iou, multiLabel, 300)
-            : Metrics.Nms.NonMaxSuppressionNoObj(decoded, conf, iou, multiLabel, 300);
+    /// <summary>Per image (n, 6) [x1, y1, x2, y2, conf, cls] from <see cref="Decoded"/> outputs of a model of
+    /// <paramref name="family"/>: NMS for v5/v8, v10postprocess (top-k, no NMS) for v10.</summary>
+    public static Tensor[] Postprocess(string family, Tensor decoded, double conf = 0.001, double iou = 0.6, bool multiLabel = true, int maxDet = 300) =>
+        family switch
+        {
+            "v5" => Metrics.Nms.NonMaxSuppression(decoded, conf, iou, multiLabel, maxDet),
+            "v10" => OneToOne.TopK(decoded, maxDet),
+            _ => Metrics.Nms.NonMaxSuppressionNoObj(decoded, conf, iou, multiLabel, maxDet),
+        };
 
     /// <summary>Runs the model (eval mode) over the loader and returns the metrics.</summary>
     public static DetectionSummary Run(DetectionModel m, DetectionLoader loader, Device device, CancellationToken ct = default)
@@ -37,7 +43,7 @@ public static class Validator
                 using var b = batch;
                 using var scope = NewDisposeScope();
                 var imgs = b.Images.to(device);
-                var dets = Nms(m, Decoded(m, m.Forward(imgs)));
+                var dets = Postprocess(m.Family, Decoded(m, m.Forward(imgs)));
                 var s = loader.Data.ImgSize;
                 var t = b.Targets;
                 for (var i = 0; i < b.Size; i++)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using YoloSweep.Grains;
 using YoloSweep.Grains.Trials;
@@ -40,6 +41,22 @@ public static class TrialProcess
     public const string MetricsFile = "metrics.json";
     public const int ExitFailed = 1, ExitBadSpec = 2, ExitOrphaned = 3;
 
+    /// <summary>Writes the agreed <see cref="TrialMetrics"/> fields at the top level of DIR/metrics.json. The trial
+    /// folder is also the training run folder, so the engine may already have written a richer metrics.json there
+    /// (per_class, per_epoch): its other keys are kept and only the agreed fields are replaced.</summary>
+    public static async Task WriteMetricsAsync(string workDir, TrialMetrics metrics, CancellationToken ct)
+    {
+        var path = Path.Combine(workDir, MetricsFile);
+        JsonObject doc;
+        try { doc = File.Exists(path) ? JsonNode.Parse(await File.ReadAllTextAsync(path, ct)) as JsonObject ?? new JsonObject() : new JsonObject(); }
+        catch (System.Text.Json.JsonException) { doc = new JsonObject(); }  // a torn file from a killed attempt: start over
+        foreach (var (key, value) in System.Text.Json.JsonSerializer.SerializeToNode(metrics, Json.Options)!.AsObject().ToList())
+            doc[key] = value?.DeepClone();
+        var tmp = path + ".tmp";
+        await File.WriteAllTextAsync(tmp, doc.ToJsonString(Json.Indented), ct);
+        File.Move(tmp, path, overwrite: true);
+    }
+
     public static async Task<int> RunAsync(string specPath, string workDir, bool resume, TrialExecutorFactory executors,
         TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -64,9 +81,7 @@ public static class TrialProcess
             Directory.CreateDirectory(workDir);
             Emit(new TrialEvent { Event = "started", StartEpoch = executor.StartEpoch(spec, workDir, resume) });
             var outcome = await executor.RunAsync(spec, workDir, resume, e => Emit(TrialEvent.FromEpoch(e)), ct);
-            var tmp = Path.Combine(workDir, MetricsFile + ".tmp");
-            await File.WriteAllTextAsync(tmp, Json.Indented is var o ? System.Text.Json.JsonSerializer.Serialize(outcome.Metrics, o) : "", ct);
-            File.Move(tmp, Path.Combine(workDir, MetricsFile), overwrite: true);
+            await WriteMetricsAsync(workDir, outcome.Metrics, ct);
             Emit(new TrialEvent { Event = "finished", Metrics = outcome.Metrics, StartEpoch = outcome.StartEpoch });
             return 0;
         }

@@ -6,7 +6,7 @@ namespace YoloSweep.Trainer.Optim;
 /// <summary>Optimisation recipe (yolov5 hyp.scratch-low / ultralytics default.yaml).</summary>
 public sealed record OptimOptions(double Lr0 = 0.01, double Lrf = 0.01, double Momentum = 0.937, double WeightDecay = 5e-4,
     double WarmupEpochs = 3.0, double WarmupMomentum = 0.8, double WarmupBiasLr = 0.1, bool Cosine = false, int NominalBatch = 64,
-    double EmaDecay = 0.9999, double EmaTau = 2000, double ClipGradNorm = 10.0);
+    double EmaDecay = 0.9999, double EmaTau = 2000, double ClipGradNorm = 10.0, string Optimizer = "SGD");
 
 /// <summary>yolov5 train.py's schedule: lr lambda per epoch (linear or cosine to lrf), warm-up over
 /// max(3 epochs, 100 iterations) of bias lr 0.1→lr, other lrs 0→lr, momentum 0.8→0.937, accumulation 1→64/batch.</summary>
@@ -40,11 +40,13 @@ public sealed class Schedule(OptimOptions o, int epochs, int batchesPerEpoch, in
                 var g = opt.param_groups[j];
                 var start = j == BiasGroup ? o.WarmupBiasLr : 0.0;
                 g.lr = start + frac * (g.initial_lr * lf - start);
-                g.momentum = o.WarmupMomentum + frac * (o.Momentum - o.WarmupMomentum);
+                // ultralytics/yolov5 warm momentum only in groups that have a 'momentum' key (SGD): Adam's betas
+                // stay (momentum, 0.999) from the first step
+                if (opt is optim.SGD) g.momentum = o.WarmupMomentum + frac * (o.Momentum - o.WarmupMomentum);
             }
             return Math.Max(1, (int)Math.Round(1 + frac * (o.NominalBatch / (double)batchSize - 1), MidpointRounding.ToEven));
         }
-        foreach (var g in opt.param_groups) { g.lr = g.initial_lr * lf; g.momentum = o.Momentum; }
+        foreach (var g in opt.param_groups) { g.lr = g.initial_lr * lf; if (opt is optim.SGD) g.momentum = o.Momentum; }
         return NominalAccumulate;
     }
 

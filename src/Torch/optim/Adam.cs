@@ -4,29 +4,54 @@ public static partial class torch
 {
     public static partial class optim
     {
-        /// <summary>torch.optim.AdamW (PyTorch 1.13 semantics): t ← t + 1; p ← p·(1 − lr·weight_decay);
-        /// m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²; p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
-        /// (amsgrad: v replaced by its running maximum in the denominator). State per parameter: step (float32
-        /// 0-dim, as PyTorch 1.13), exp_avg, exp_avg_sq (max_exp_avg_sq with amsgrad).</summary>
-        public sealed class AdamW : Optimizer
+        /// <summary>torch.optim.AdamW (PyTorch 1.13 semantics): decoupled weight decay p ← p·(1 − lr·weight_decay), then
+        /// the Adam update of <see cref="AdamCore"/>.</summary>
+        public sealed class AdamW : AdamCore
         {
-            public bool amsgrad { get; }
-            public bool maximize { get; }
-
             public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
                 double weight_decay = 1e-2, bool amsgrad = false, bool maximize = false)
                 : this([new ParamGroup(parameters)], lr, betas, eps, weight_decay, amsgrad, maximize) { }
 
             public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
                 double weight_decay = 1e-2, bool amsgrad = false, bool maximize = false)
+                : base(groups, lr, betas, eps, weight_decay, amsgrad, maximize, decoupledWeightDecay: true) { }
+        }
+
+        /// <summary>torch.optim.Adam (PyTorch 1.13 semantics): L2 weight decay added to the gradient, g ← g + weight_decay·p,
+        /// before the moments of <see cref="AdamCore"/>.</summary>
+        public sealed class Adam : AdamCore
+        {
+            public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
+                double weight_decay = 0, bool amsgrad = false, bool maximize = false)
+                : this([new ParamGroup(parameters)], lr, betas, eps, weight_decay, amsgrad, maximize) { }
+
+            public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
+                double weight_decay = 0, bool amsgrad = false, bool maximize = false)
+                : base(groups, lr, betas, eps, weight_decay, amsgrad, maximize, decoupledWeightDecay: false) { }
+        }
+
+        /// <summary>The update shared by Adam and AdamW (PyTorch 1.13 _multi_tensor_adam/adamw): t ← t + 1;
+        /// m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²; p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
+        /// (amsgrad: v replaced by its running maximum in the denominator). State per parameter: step (float32
+        /// 0-dim, as PyTorch 1.13), exp_avg, exp_avg_sq (max_exp_avg_sq with amsgrad). β1/β2 are read from the
+        /// group at every step (ultralytics passes betas=(momentum, 0.999)).</summary>
+        public abstract class AdamCore : Optimizer
+        {
+            readonly bool _decoupled;
+            public bool amsgrad { get; }
+            public bool maximize { get; }
+
+            protected AdamCore(IEnumerable<ParamGroup> groups, double lr, (double, double)? betas, double eps,
+                double weight_decay, bool amsgrad, bool maximize, bool decoupledWeightDecay)
                 : base(groups, new ParamGroup([], lr, weight_decay: weight_decay, beta1: (betas ?? (0.9, 0.999)).Item1,
                     beta2: (betas ?? (0.9, 0.999)).Item2, eps: eps, momentum: 0, dampening: 0, nesterov: false))
             {
                 this.amsgrad = amsgrad;
                 this.maximize = maximize;
+                _decoupled = decoupledWeightDecay;
             }
 
-            protected override void Validate(ParamGroup g)
+            protected sealed override void Validate(ParamGroup g)
             {
                 if (g.lr < 0) throw new ArgumentException($"Invalid learning rate: {g.lr}");
                 if (g.eps < 0) throw new ArgumentException($"Invalid epsilon value: {g.eps}");
@@ -35,7 +60,7 @@ public static partial class torch
                 if (g.weight_decay < 0) throw new ArgumentException($"Invalid weight_decay value: {g.weight_decay}");
             }
 
-            protected override void Step(ParamGroup g, Tensor[] ps, Tensor[] grads)
+            protected sealed override void Step(ParamGroup g, Tensor[] ps, Tensor[] grads)
             {
                 if (maximize) grads = Op.CallMany("aten::_foreach_neg", grads);
                 var states = ps.Select(StateOf).ToArray();
@@ -53,7 +78,11 @@ public static partial class torch
                 var v = states.Select(s => s["exp_avg_sq"]).ToArray();
 
                 Op.Run("aten::_foreach_add_.Scalar", steps, 1.0);
-                if (g.weight_decay != 0) Op.Run("aten::_foreach_mul_.Scalar", ps, 1 - g.lr * g.weight_decay);
+                if (g.weight_decay != 0)
+                {
+                    if (_decoupled) Op.Run("aten::_foreach_mul_.Scalar", ps, 1 - g.lr * g.weight_decay);
+                    else grads = Op.CallMany("aten::_foreach_add.List", grads, ps, g.weight_decay);
+                }
                 Op.Run("aten::_foreach_mul_.Scalar", m, g.beta1);
                 Op.Run("aten::_foreach_add_.List", m, grads, 1 - g.beta1);
                 Op.Run("aten::_foreach_mul_.Scalar", v, g.beta2);
