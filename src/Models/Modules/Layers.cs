@@ -30,39 +30,12 @@ public sealed class FlopCounter : IDisposable
     public void Dispose() => t_current = _outer;
 }
 
-/// <summary>torch.nn.Conv2d with PyTorch's parameter names and default init; counted by <see cref="FlopCounter"/>.</summary>
-public class Conv2d : nn.Module<Tensor, Tensor>
+/// <summary>torch.nn.Conv2d, counted by <see cref="FlopCounter"/>; subclasses (DSConv) may replace the weight used.</summary>
+public class Conv2d : nn.Conv2d
 {
-    public readonly nn.Parameter weight;
-    public readonly nn.Parameter? bias;
-    public readonly long in_channels, out_channels, groups;
-    public readonly long[] kernel_size, stride, padding, dilation;
-
     public Conv2d(long in_channels, long out_channels, long[] kernel_size, long[]? stride = null, long[]? padding = null,
-        long[]? dilation = null, long groups = 1, bool bias = true, string typeName = "Conv2d") : base(typeName)
-    {
-        if (in_channels % groups != 0 || out_channels % groups != 0)
-            throw new ArgumentException($"Conv2d: channels {in_channels}→{out_channels} not divisible by groups {groups}");
-        (this.in_channels, this.out_channels, this.groups) = (in_channels, out_channels, groups);
-        this.kernel_size = kernel_size;
-        this.stride = stride ?? [1, 1];
-        this.padding = padding ?? [0, 0];
-        this.dilation = dilation ?? [1, 1];
-        var fanIn = in_channels / groups * kernel_size[0] * kernel_size[1];
-        using (var w = empty([out_channels, in_channels / groups, kernel_size[0], kernel_size[1]]))
-        {
-            nn.init.default_uniform(w, fanIn);
-            weight = new nn.Parameter(w);
-        }
-        register_parameter("weight", weight);
-        if (bias)
-        {
-            using var b = empty([out_channels]);
-            nn.init.default_uniform(b, fanIn);
-            this.bias = new nn.Parameter(b);
-        }
-        register_parameter("bias", this.bias);
-    }
+        long[]? dilation = null, long groups = 1, bool bias = true, string typeName = "Conv2d")
+        : base(in_channels, out_channels, kernel_size, stride ?? [1, 1], padding ?? [0, 0], dilation ?? [1, 1], groups, bias, typeName) { }
 
     public Conv2d(long c1, long c2, long k, long s = 1, long p = 0, long d = 1, long g = 1, bool bias = true)
         : this(c1, c2, [k, k], [s, s], [p, p], [d, d], g, bias) { }
@@ -89,29 +62,9 @@ public class Conv2d : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>torch.nn.BatchNorm2d (weight, bias, running_mean, running_var, num_batches_tracked).</summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+/// <summary>torch.nn.BatchNorm2d, counted by <see cref="FlopCounter"/> (4 × elements).</summary>
+public sealed class BatchNorm2d(long num_features, double eps = 1e-5, double momentum = 0.1) : nn.BatchNorm2d(num_features, eps, momentum)
 {
-    public readonly nn.Parameter weight, bias;
-    public readonly Tensor running_mean, running_var, num_batches_tracked;
-    public double eps, momentum;
-    public readonly long num_features;
-
-    public BatchNorm2d(long num_features, double eps = 1e-5, double momentum = 0.1) : base("BatchNorm2d")
-    {
-        (this.num_features, this.eps, this.momentum) = (num_features, eps, momentum);
-        using (var w = ones(num_features)) weight = new nn.Parameter(w);
-        using (var b = zeros(num_features)) bias = new nn.Parameter(b);
-        register_parameter("weight", weight);
-        register_parameter("bias", bias);
-        running_mean = zeros(num_features);
-        running_var = ones(num_features);
-        num_batches_tracked = zeros([], ScalarType.Int64);
-        register_buffer("running_mean", running_mean);
-        register_buffer("running_var", running_var);
-        register_buffer("num_batches_tracked", num_batches_tracked);
-    }
-
     public override Tensor forward(Tensor x)
     {
         if (FlopCounter.Current is { } fc)
@@ -119,48 +72,23 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
             fc.Add(this, 4.0 * x.numel());
             return x.alias();
         }
-        if (training)
-            using (no_grad()) Op.Call("aten::add_.Scalar", num_batches_tracked, 1L, 1L).Dispose();
-        return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
+        return base.forward(x);
     }
 }
 
-/// <summary>torch.nn.Linear.</summary>
-public sealed class Linear : nn.Module<Tensor, Tensor>
+/// <summary>torch.nn.Linear, counted by <see cref="FlopCounter"/> (in_features × output elements).</summary>
+public sealed class Linear(long in_features, long out_features, bool bias = true) : nn.Linear(in_features, out_features, bias)
 {
-    public readonly nn.Parameter weight;
-    public readonly nn.Parameter? bias;
-    readonly long _in, _out;
-
-    public Linear(long in_features, long out_features, bool bias = true) : base("Linear")
-    {
-        (_in, _out) = (in_features, out_features);
-        using (var w = empty([out_features, in_features]))
-        {
-            nn.init.default_uniform(w, in_features);
-            weight = new nn.Parameter(w);
-        }
-        register_parameter("weight", weight);
-        if (bias)
-        {
-            using var b = empty([out_features]);
-            nn.init.default_uniform(b, in_features);
-            this.bias = new nn.Parameter(b);
-        }
-        register_parameter("bias", this.bias);
-    }
-
     public override Tensor forward(Tensor x)
     {
         if (FlopCounter.Current is { } fc)
         {
             var shape = x.shape;
-            shape[^1] = _out;
-            var n = shape.Aggregate(1L, (a, b) => a * b);
-            fc.Add(this, (double)n * _in);
+            shape[^1] = out_features;
+            fc.Add(this, (double)shape.Aggregate(1L, (a, b) => a * b) * in_features);
             return zeros(shape, x.dtype, x.device);
         }
-        return F.linear(x, weight, bias);
+        return base.forward(x);
     }
 }
 

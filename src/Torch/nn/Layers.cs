@@ -24,7 +24,8 @@ public static partial class torch
             public static void ones_(Tensor t) => constant_(t, 1);
         }
 
-        public sealed class Conv2d : Module<Tensor, Tensor>
+        /// <summary>Not sealed: the model zoo derives FLOP-counting and quantised convolutions from it.</summary>
+        public class Conv2d : Module<Tensor, Tensor>
         {
             public readonly Parameter weight;
             public readonly Parameter? bias;
@@ -37,7 +38,11 @@ public static partial class torch
                     [dilation, dilation], groups, bias) { }
 
             public Conv2d(long in_channels, long out_channels, long[] kernel_size, long[] stride, long[] padding,
-                long[] dilation, long groups = 1, bool bias = true) : base("Conv2d")
+                long[] dilation, long groups = 1, bool bias = true)
+                : this(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, "Conv2d") { }
+
+            protected Conv2d(long in_channels, long out_channels, long[] kernel_size, long[] stride, long[] padding,
+                long[] dilation, long groups, bool bias, string typeName) : base(typeName)
             {
                 if (in_channels % groups != 0 || out_channels % groups != 0)
                     throw new ArgumentException($"Conv2d: channels {in_channels}→{out_channels} not divisible by groups {groups}");
@@ -60,13 +65,15 @@ public static partial class torch
             public override Tensor forward(Tensor x) => F.conv2d(x, weight, bias, stride, padding, dilation, groups);
         }
 
-        public sealed class Linear : Module<Tensor, Tensor>
+        public class Linear : Module<Tensor, Tensor>
         {
             public readonly Parameter weight;
             public readonly Parameter? bias;
+            public readonly long in_features, out_features;
 
             public Linear(long in_features, long out_features, bool bias = true) : base("Linear")
             {
+                (this.in_features, this.out_features) = (in_features, out_features);
                 using var w = empty([out_features, in_features]);
                 init.default_uniform(w, in_features);
                 weight = new Parameter(w);
@@ -84,7 +91,7 @@ public static partial class torch
         }
 
         /// <summary>BatchNorm2d with PyTorch's buffers (running_mean, running_var, num_batches_tracked).</summary>
-        public sealed class BatchNorm2d : Module<Tensor, Tensor>
+        public class BatchNorm2d : Module<Tensor, Tensor>
         {
             public readonly Parameter weight, bias;
             public readonly Tensor running_mean, running_var, num_batches_tracked;

@@ -65,7 +65,7 @@ public sealed class Schedule(OptimOptions o, int epochs, int batchesPerEpoch, in
             {
                 if (!p.requires_grad) continue;
                 if (name == "bias") bias.Add(p);
-                else if (m is nn.BatchNorm2d || m.name.StartsWith("BatchNorm")) bn.Add(p);
+                else if (m is nn.BatchNorm2d) bn.Add(p);  // the zoo's BatchNorm2d derives from it
                 else decay.Add(p);
             }
         return [new optim.ParamGroup(bias, weight_decay: 0), new optim.ParamGroup(decay, weight_decay: weightDecay), new optim.ParamGroup(bn, weight_decay: 0)];
