@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Net.Http.Json;
 using Dapper;
 using Npgsql;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Api;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 using YoloSweep.Silo;
 using YoloSweep.Testing;
@@ -66,7 +68,7 @@ static class Bench
             Name = name, Models = ["yolov5"], Scales = ["n"], MaxAttempts = 3, BackoffSeconds = 1,
             Train = new TrainSettings { Epochs = epochs, Simulate = new SimulateSettings { SecondsPerEpoch = secondsPerEpoch } },
         };
-        var models = YoloSweep.Grains.Catalog.ModelCatalog.Models;
+        var models = YoloSweep.Contracts.Catalog.ModelCatalog.Models;
         var trials = Enumerable.Range(0, n).Select(i =>
         {
             var m = models[i % models.Count];

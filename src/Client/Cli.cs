@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Spectre.Console;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
 using YoloSweep.Silo;
 

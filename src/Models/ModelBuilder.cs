@@ -178,8 +178,8 @@ public static class ModelBuilder
                 throw new ModelConfigException(spec.Knobs.Count == 0
                     ? $"knob '{k}' does not apply to model '{name}'; it has no knobs"
                     : $"knob '{k}' does not apply to model '{name}'; its knobs: {string.Join(", ", spec.Knobs.Keys)}");
-            KnobRules.Validate(k, v, name);
-            knobs[k] = v;
+            var rule = spec.KnobRules[k];
+            knobs[k] = rule.Canonical(v) ?? throw new ModelConfigException($"knob '{k}' of model '{name}': invalid value '{v}' (expected {rule.Expected})");
         }
         return knobs;
     }
@@ -204,41 +204,4 @@ public static class ModelBuilder
         System.Collections.IEnumerable e => "[" + string.Join(", ", e.Cast<object?>().Select(Fmt)) + "]",
         _ => a.ToString()!,
     };
-}
-
-/// <summary>Valid values per knob. The upper bounds are sanity limits (a typo like n_div 40000 fails at once, not after a
-/// trial is leased); the orchestrator's catalogue (src/Grains/Catalog) states the same rules, and an end-to-end test
-/// (CatalogueAgreementTests) holds the two equal.</summary>
-public static class KnobRules
-{
-    sealed record Rule(string Expected, Func<string, bool> IsValid);
-
-    static bool Int(string v, out long i) => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out i);
-
-    static Rule IntIn(long min, long max) => new($"an integer in {min}..{max}", v => Int(v, out var i) && i >= min && i <= max);
-
-    static readonly Dictionary<string, Rule> s_rules = new()
-    {
-        ["pconv.n_div"] = IntIn(1, 1024),
-        ["pconv.mlp_ratio"] = new("a positive number",
-            v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 && double.IsFinite(d)),
-        ["akconv.num_param"] = IntIn(1, 64),
-        ["efficientvit.variant"] = new("one of M0, M1, M2, M3, M4, M5", v => v is "M0" or "M1" or "M2" or "M3" or "M4" or "M5"),
-        ["dsconv.block_size"] = IntIn(1, 4096),
-        // 1 bit leaves no positive level (qmax = 2^(bits−1) − 1 = 0): the scale α would divide by zero.
-        ["dsconv.bits"] = new("0 (plain convolution) or an integer in 2..16", v => Int(v, out var b) && (b == 0 || b is >= 2 and <= 16)),
-    };
-
-    /// <summary>The knobs that have a rule (every knob a zoo YAML declares).</summary>
-    public static IEnumerable<string> Knobs => s_rules.Keys;
-
-    public static bool IsValid(string knob, string value) => !s_rules.TryGetValue(knob, out var r) || r.IsValid(value);
-
-    public static string Expected(string knob) => s_rules.TryGetValue(knob, out var r) ? r.Expected : "a value";
-
-    public static void Validate(string knob, string value, string model)
-    {
-        if (!IsValid(knob, value))
-            throw new ModelConfigException($"knob '{knob}' of model '{model}': invalid value '{value}' (expected {Expected(knob)})");
-    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using YoloSweep.Contracts.Catalog;
 
 namespace YoloSweep.Models;
 
@@ -21,7 +22,8 @@ public sealed record Scale(double Depth, double Width, long MaxChannels);
 
 /// <summary>An ultralytics-format model YAML (backbone/head rows; depth_multiple/width_multiple or a scales block;
 /// optional anchors for yolov5-style heads), parsed with YamlDotNet so every row keeps its line and column. Our own
-/// extensions: <c>knobs:</c> (the knobs the model declares, with defaults) and <c>scale_overrides:</c> (per scale, rows
+/// extensions: <c>knobs:</c> (the knobs the model declares, with defaults and valid values), <c>catalog:</c> (read by the
+/// model catalogue, ignored here) and <c>scale_overrides:</c> (per scale, rows
 /// replaced by layer index — yolov10's n/s/m/b/l/x differ in a few rows).</summary>
 public sealed class ModelSpec
 {
@@ -33,7 +35,10 @@ public sealed class ModelSpec
     public double[][]? Anchors { get; init; }
     public List<LayerRow> Backbone { get; } = [];
     public List<LayerRow> Head { get; } = [];
+    /// <summary>The knobs the model declares: name → default (canonical).</summary>
     public Dictionary<string, string> Knobs { get; } = new();
+    /// <summary>The values each knob takes (from the same <c>knobs:</c> block).</summary>
+    public Dictionary<string, KnobRule> KnobRules { get; } = new();
     public Dictionary<string, Dictionary<int, LayerRow>> ScaleOverrides { get; } = new();
     public string? Activation { get; init; }
 
@@ -88,7 +93,12 @@ public sealed class ModelSpec
                 spec.Scales[((YamlScalarNode)k).Value!] = new Scale(vals[0], vals[1], vals.Length > 2 ? (long)vals[2] : long.MaxValue);
             }
         if (Get("knobs") is YamlMappingNode kn)
-            foreach (var (k, v) in kn.Children) spec.Knobs[((YamlScalarNode)k).Value!] = ((YamlScalarNode)v).Value ?? "";
+        {
+            IReadOnlyList<(string Name, string Default, KnobRule Rule)> knobs;
+            try { knobs = KnobRule.ParseBlock(kn, source); }
+            catch (FormatException e) { throw new ModelConfigException(e.Message); }
+            foreach (var (name, dflt, rule) in knobs) (spec.Knobs[name], spec.KnobRules[name]) = (dflt, rule);
+        }
         foreach (var (section, list) in new[] { ("backbone", spec.Backbone), ("head", spec.Head) })
         {
             if (Get(section) is not YamlSequenceNode seq)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
 
 namespace YoloSweep.Silo;
 

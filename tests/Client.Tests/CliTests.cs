@@ -95,7 +95,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("missing.yaml", stdout + stderr);
         await using var store = await Grains.Stores.SweepStores.OpenAsync(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
         var trial = Assert.Single(await store.ListTrialsAsync(new Grains.Stores.TrialQuery("real")));
-        Assert.Equal(Grains.Trials.TrialState.Failed, trial.State);
+        Assert.Equal(Contracts.Trials.TrialState.Failed, trial.State);
         Assert.Equal(1, trial.Attempt); // a setup error is not retried
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
@@ -121,12 +121,12 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Trial_run_streams_json_lines_writes_metrics_and_resumes_from_its_checkpoint()
     {
-        var spec = new Grains.Trials.TrialSpec
+        var spec = new Contracts.Trials.TrialSpec
         {
             Sweep = "t", Model = "yolov5", Scale = "n", Seed = 0,
-            Train = new Grains.Trials.TrainSettings { Epochs = 4, Simulate = new Grains.Trials.SimulateSettings { SecondsPerEpoch = 0.01 } },
+            Train = new Contracts.Trials.TrainSettings { Epochs = 4, Simulate = new Contracts.Trials.SimulateSettings { SecondsPerEpoch = 0.01 } },
         };
-        Write("trial.json", Grains.Json.Serialize(spec));
+        Write("trial.json", Contracts.Json.Serialize(spec));
         var work = Path.Combine(_dir, "work");
         var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "trial.json", "--workdir", work]);
         Assert.True(code == 0, stderr);
@@ -155,12 +155,12 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task An_orphaned_trial_child_stops_when_its_parent_goes_away()
     {
-        var spec = new Grains.Trials.TrialSpec
+        var spec = new Contracts.Trials.TrialSpec
         {
             Sweep = "t", Model = "yolov5", Scale = "n",
-            Train = new Grains.Trials.TrainSettings { Epochs = 1000, Simulate = new Grains.Trials.SimulateSettings { SecondsPerEpoch = 0.05 } },
+            Train = new Contracts.Trials.TrainSettings { Epochs = 1000, Simulate = new Contracts.Trials.SimulateSettings { SecondsPerEpoch = 0.05 } },
         };
-        Write("long.json", Grains.Json.Serialize(spec));
+        Write("long.json", Contracts.Json.Serialize(spec));
         await using var child = CliProcess.Start(_dir, ["trial", "run", "--spec", "long.json", "--workdir", Path.Combine(_dir, "w"), "--exit-with-stdin"]);
         await Task.Delay(1500);
         Assert.False(child.HasExited);

@@ -1,4 +1,5 @@
 using YoloSweep.Client.Output;
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
 
 namespace YoloSweep.Client.Tests;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using YoloSweep.Client;
 using YoloSweep.Deploy.Tests;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
 using YoloSweep.Trainer.Host;
 using static YoloSweep.Deploy.Tests.Yaml;

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Api;
 using YoloSweep.Testing;
 
 namespace YoloSweep.EndToEnd.Tests;

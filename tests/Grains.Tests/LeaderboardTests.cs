@@ -1,5 +1,7 @@
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Grains.Tests;

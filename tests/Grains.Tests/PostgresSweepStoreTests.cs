@@ -32,7 +32,7 @@ public sealed class PostgresSweepStoreTests(PostgresFixture pg) : SweepStoreCont
                 foreach (var l in await replica.AcquireAsync($"h{h}", 2, 2, TimeSpan.FromMinutes(1)))
                 {
                     leases.Add(l);
-                    await (h % 2 == 0 ? b : a).CompleteAsync(l.TrialId, l.FencingToken, new Trials.TrialMetrics { Map50_95 = 0.1 });
+                    await (h % 2 == 0 ? b : a).CompleteAsync(l.TrialId, l.FencingToken, new Contracts.Trials.TrialMetrics { Map50_95 = 0.1 });
                 }
         })));
         Assert.Equal(40, leases.Select(l => l.TrialId).Distinct().Count());

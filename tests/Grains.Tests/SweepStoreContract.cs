@@ -1,5 +1,7 @@
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 using YoloSweep.Testing;
 
@@ -243,14 +245,14 @@ public abstract class SweepStoreContract
         Assert.All(results, r => Assert.Equal(1234, r.Metrics.Params));
         Assert.Empty(await again.ListResultsAsync("other"));
         Assert.True(await again.PingAsync());
-        var row = Assert.Single(Leaderboards.Leaderboard.Build(results, new Leaderboards.LeaderboardQuery { Sweep = "a" }));
+        var row = Assert.Single(Leaderboards.Leaderboard.Build(results, new Contracts.Leaderboards.LeaderboardQuery { Sweep = "a" }));
         Assert.Equal(0.35, row.Map50_95.Mean, 6);
         // The database-side sums give the same leaderboard as the per-trial results.
         var group = Assert.Single(await again.ListResultGroupsAsync("a"));
         Assert.Equal(2, group.N);
         Assert.Equal(0.7, group.SumMap50_95, 9);
         Assert.Equal(0.09 + 0.16, group.SumSqMap50_95, 9);
-        var fromGroups = Assert.Single(Leaderboards.Leaderboard.Build(await again.ListResultGroupsAsync(null), new Leaderboards.LeaderboardQuery()));
+        var fromGroups = Assert.Single(Leaderboards.Leaderboard.Build(await again.ListResultGroupsAsync(null), new Contracts.Leaderboards.LeaderboardQuery()));
         Assert.Equal(row.Map50_95, fromGroups.Map50_95);
         Assert.Equal(1234, fromGroups.Params);
         Assert.Empty(await again.ListResultGroupsAsync("other"));

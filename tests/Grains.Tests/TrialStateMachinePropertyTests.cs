@@ -1,5 +1,7 @@
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 using YoloSweep.Testing;
 

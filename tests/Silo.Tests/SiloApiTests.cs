@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 using static YoloSweep.Silo.Tests.SiloHarness;
 

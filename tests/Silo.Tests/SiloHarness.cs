@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using YoloSweep.Grains;
+using YoloSweep.Contracts;
 
 namespace YoloSweep.Silo.Tests;
 

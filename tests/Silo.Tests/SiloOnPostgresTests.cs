@@ -1,5 +1,5 @@
 using System.Net;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
 using YoloSweep.Testing;
 using static YoloSweep.Silo.Tests.SiloHarness;
 

@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Engine;

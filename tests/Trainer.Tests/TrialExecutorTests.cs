@@ -1,8 +1,9 @@
 using Xunit.Abstractions;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Trainer.Engine;
 using YoloSweep.Trainer.Host;
-using EpochReport = YoloSweep.Grains.Trials.EpochReport;
+using EpochReport = YoloSweep.Contracts.Trials.EpochReport;
 
 namespace YoloSweep.Trainer.Tests;
 
@@ -71,7 +72,7 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         Directory.CreateDirectory(work);
         var spec = Spec(2);
         var specPath = Path.Combine(work, "trial.json");
-        File.WriteAllText(specPath, YoloSweep.Grains.Json.Serialize(spec));
+        File.WriteAllText(specPath, YoloSweep.Contracts.Json.Serialize(spec));
         var stdout = new StringWriter();
         var code = await TrialProcess.RunAsync(specPath, work, false, new TrialExecutorFactory(() => new TrainingTrialExecutor()), stdout, new StringWriter(), default);
         Assert.True(code == 0, stdout.ToString());
@@ -83,7 +84,7 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         foreach (var k in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
             Assert.Equal((double)finished["metrics"]![k]!, (double)doc[k]!);
         Assert.Equal(2, (int)doc["epochs"]!);
-        var back = YoloSweep.Grains.Json.Deserialize<TrialMetrics>(doc.ToJsonString())!;
+        var back = YoloSweep.Contracts.Json.Deserialize<TrialMetrics>(doc.ToJsonString())!;
         Assert.Equal((double)finished["metrics"]!["map50_95"]!, back.Map50_95);
         // the engine's extra data survived: one row per labelled val class (synth names), one per epoch
         var perClass = doc["per_class"]!.AsArray();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using YoloSweep.Client.Output;
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
 using YoloSweep.Grains.Stores;
 

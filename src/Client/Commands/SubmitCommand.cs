@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
 using YoloSweep.Client.Output;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
 
 namespace YoloSweep.Client.Commands;
@@ -37,7 +38,7 @@ public static class SubmitCommand
                 if (!quiet) Console.Error.WriteLine($"  {sweep.Finished}/{sweep.Total} trials final");
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
             }
-            var rows = await client.LeaderboardAsync(new Grains.Leaderboards.LeaderboardQuery { Sweep = r.Sweep }, ct);
+            var rows = await client.LeaderboardAsync(new Contracts.Leaderboards.LeaderboardQuery { Sweep = r.Sweep }, ct);
             LeaderboardOutput.Write(rows, p.GetValue(format)!, title: r.Sweep);
             var failed = sweep.Counts.GetValueOrDefault("failed");
             if (failed > 0) AnsiConsole.MarkupLine($"[yellow]{failed} trial(s) failed[/]: yolosweep trials --sweep {r.Sweep} --state failed");

@@ -31,7 +31,7 @@ public static class SweepsCommands
             var trials = await client.TrialsAsync(sweep.Name, null, ct);
             if (p.GetValue(showFormat) == "json")
             {
-                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { sweep, trials }, Grains.Json.Indented));
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { sweep, trials }, Contracts.Json.Indented));
                 return 0;
             }
             ListOutput.Sweeps([sweep], "table");

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using Spectre.Console;
 using YoloSweep.Client.Output;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
 using YoloSweep.Silo;
 using YoloSweep.Trainer.Host;
@@ -97,11 +99,11 @@ public static class EmbeddedRun
         var sweep = (await silo.Store.GetSweepAsync(spec.Name, CancellationToken.None))!;
         var rows = Leaderboard.Build(await silo.Store.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
         LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
-        var failed = sweep.Counts.GetValueOrDefault(Grains.Trials.TrialState.Failed);
+        var failed = sweep.Counts.GetValueOrDefault(Contracts.Trials.TrialState.Failed);
         if (failed > 0)
         {
             info.MarkupLine($"[red]{failed} trial(s) failed[/]; reasons in {Markup.Escape(Path.Combine(runDir, "silo.log"))} and the trial logs under {Markup.Escape(hostOptions.SharedDir)}");
-            foreach (var t in await silo.Store.ListTrialsAsync(new Grains.Stores.TrialQuery(spec.Name, Grains.Trials.TrialState.Failed), CancellationToken.None))
+            foreach (var t in await silo.Store.ListTrialsAsync(new Grains.Stores.TrialQuery(spec.Name, Contracts.Trials.TrialState.Failed), CancellationToken.None))
                 info.MarkupLine($"  {t.Id} {Markup.Escape(t.Spec.Model)} {t.Spec.Scale} seed {t.Spec.Seed}: {Markup.Escape(t.Error ?? "")}");
         }
         info.MarkupLine($"results: yolosweep leaderboard --db {Markup.Escape(Path.Combine(runDir, "yolosweep.db"))} --sweep {Markup.Escape(spec.Name)}");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Client.Embedded;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
-using YoloSweep.Grains;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
 
 namespace YoloSweep.Client.Output;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Api;
 
 namespace YoloSweep.Client.Output;
 

@@ -1,4 +1,6 @@
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Grains.Stores;

@@ -1,8 +1,11 @@
+using YoloSweep.Contracts;
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Grains.Stores;

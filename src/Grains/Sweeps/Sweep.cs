@@ -1,3 +1,4 @@
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Grains.Sweeps;

@@ -1,3 +1,5 @@
+using YoloSweep.Contracts.Trials;
+
 namespace YoloSweep.Grains.Trials;
 
 /// <summary>A trial as the store knows it: its spec, where it stands, and its result once it has one.</summary>
@@ -38,17 +40,6 @@ public sealed record Lease
     /// <summary>True when an earlier attempt ran: the trainer resumes from the trial's checkpoint.</summary>
     public bool Resume { get; init; }
     public required TrialSpec Spec { get; init; }
-}
-
-/// <summary>The Silo's answer to a trainer's report about a lease.</summary>
-public enum ReportStatus
-{
-    Accepted,
-    /// <summary>The token is not the trial's current one (the lease expired and was given to someone else).</summary>
-    Stale,
-    /// <summary>The sweep or trial was cancelled: stop the trial.</summary>
-    Cancelled,
-    NotFound,
 }
 
 /// <summary>A trainer host and its devices.</summary>

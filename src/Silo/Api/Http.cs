@@ -1,6 +1,7 @@
 using System.Text.Json;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Silo.Api;

@@ -1,5 +1,6 @@
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Silo.Api;

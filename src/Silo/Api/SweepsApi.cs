@@ -1,5 +1,7 @@
+using YoloSweep.Contracts.Api;
 using YoloSweep.Grains.Api;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
 
 namespace YoloSweep.Silo.Api;
@@ -51,16 +53,16 @@ public static class SweepsApi
         });
 
         read.MapGet("/sweeps", async (ISweepStore store, CancellationToken ct) =>
-            Http.Ok((await store.ListSweepsAsync(ct)).Select(s => SweepView.From(s)).ToList()));
+            Http.Ok((await store.ListSweepsAsync(ct)).Select(s => s.ToView()).ToList()));
 
         read.MapGet("/sweeps/{name}", async (string name, ISweepStore store, CancellationToken ct) =>
-            await store.GetSweepAsync(name, ct) is { } s ? Http.Ok(SweepView.From(s, withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
+            await store.GetSweepAsync(name, ct) is { } s ? Http.Ok(s.ToView(withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
 
         client.MapPost("/sweeps/{name}/cancel", async (string name, ISweepStore store, ILogger<Sweep> log, CancellationToken ct) =>
         {
             if (!await store.CancelSweepAsync(name, ct)) return Http.Error(404, $"no sweep named '{name}'");
             log.LogInformation("Sweep {Sweep} cancelled", name);
-            return Http.Ok(SweepView.From((await store.GetSweepAsync(name, ct))!));
+            return Http.Ok((await store.GetSweepAsync(name, ct))!.ToView());
         });
     }
 }

@@ -1,7 +1,10 @@
-using YoloSweep.Grains.Api;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
 using YoloSweep.Grains.Stores;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Grains.Trials;
+using YoloSweep.Grains.Api;
 
 namespace YoloSweep.Silo.Api;
 
@@ -21,11 +24,11 @@ public static class TrialsApi
             }
             if (limit is < 1 or > 100_000) return Http.Error(400, "limit must be in 1..100000");
             var trials = await store.ListTrialsAsync(new TrialQuery(sweep, s, limit ?? 10_000), ct);
-            return Http.Ok(trials.Select(TrialView.From).ToList());
+            return Http.Ok(trials.Select(t => t.ToView()).ToList());
         });
 
         read.MapGet("/trials/{id}", async (string id, ISweepStore store, CancellationToken ct) =>
-            await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(TrialView.From(t)) : Http.Error(404, $"no trial '{id}'"));
+            await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(t.ToView()) : Http.Error(404, $"no trial '{id}'"));
 
         read.MapGet("/trials/{id}/metrics", async (string id, ISweepStore store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEpochsAsync(id, ct)));

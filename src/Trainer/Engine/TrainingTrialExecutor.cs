@@ -1,6 +1,6 @@
 using System.Globalization;
 using Serilog;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Host;
@@ -22,7 +22,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
     public int StartEpoch(TrialSpec spec, string workDir, bool resume) =>
         resume && TrainingRun.ReadState(workDir) is { } s ? s.EpochsDone + 1 : 1;
 
-    public Task<TrialOutcome> RunAsync(TrialSpec spec, string workDir, bool resume, Action<Grains.Trials.EpochReport> onEpoch, CancellationToken ct)
+    public Task<TrialOutcome> RunAsync(TrialSpec spec, string workDir, bool resume, Action<Contracts.Trials.EpochReport> onEpoch, CancellationToken ct)
     {
         var start = StartEpoch(spec, workDir, resume);
         var options = Options(spec, workDir, resume,
@@ -104,7 +104,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             : v.ToLowerInvariant() switch { "true" or "1" or "yes" => true, "false" or "0" or "no" => false, _ => throw Bad(key, v, "true or false") };
     }
 
-    public static Grains.Trials.EpochReport ToEpochReport(EpochReport e) => new()
+    public static Contracts.Trials.EpochReport ToEpochReport(EpochReport e) => new()
     {
         Epoch = e.Epoch + 1,
         Losses = new SortedDictionary<string, double>(e.Losses.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),

@@ -1,4 +1,4 @@
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Api;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

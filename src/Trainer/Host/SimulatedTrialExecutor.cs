@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using YoloSweep.Grains.Api;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

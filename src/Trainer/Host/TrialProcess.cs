@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using YoloSweep.Grains;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Trainer.Host;
 

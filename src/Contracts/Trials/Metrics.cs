@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace YoloSweep.Grains.Trials;
+namespace YoloSweep.Contracts.Trials;
 
 /// <summary>Final metrics of a trial (metrics.json and the API). Names are a contract with the trainer.</summary>
 public sealed record TrialMetrics

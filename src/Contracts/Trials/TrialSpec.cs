@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
 
-namespace YoloSweep.Grains.Trials;
+namespace YoloSweep.Contracts.Trials;
 
 /// <summary>Simulated training: the trainer sleeps instead of training (tests, benchmarks, demos without libtorch).</summary>
 public sealed record SimulateSettings

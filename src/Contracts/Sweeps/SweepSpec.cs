@@ -1,6 +1,6 @@
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Grains.Sweeps;
+namespace YoloSweep.Contracts.Sweeps;
 
 public enum StrategyKind { Grid, Random }
 

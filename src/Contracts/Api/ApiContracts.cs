@@ -1,8 +1,7 @@
-using YoloSweep.Grains.Leaderboards;
-using YoloSweep.Grains.Sweeps;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Grains.Api;
+
+namespace YoloSweep.Contracts.Api;
 
 // The JSON shapes of the Silo's HTTP API (/api/v1), shared by the Silo, the trainer host and the CLI.
 // Plain records: nothing here knows about HTTP.
@@ -13,21 +12,11 @@ public sealed record SubmitSweepRequest(string Yaml, string? File = null);
 public sealed record SubmitSweepResponse(string Sweep, string Outcome, int Trials);
 
 public sealed record SweepView(string Name, string Status, int Priority, DateTimeOffset CreatedAt, int Total, int Finished,
-    IReadOnlyDictionary<string, int> Counts, string? SpecYaml = null)
-{
-    public static SweepView From(Sweep s, bool withSpec = false) =>
-        new(s.Name, s.Status, s.Priority, s.CreatedAt, s.Total, s.Finished,
-            s.Counts.OrderBy(c => c.Key).ToDictionary(c => c.Key.ToDb(), c => c.Value), withSpec ? s.SpecYaml : null);
-}
+    IReadOnlyDictionary<string, int> Counts, string? SpecYaml = null);
 
 public sealed record TrialView(string Id, string Sweep, string Model, string Scale, IReadOnlyDictionary<string, string> Knobs, int Seed,
     string State, int Attempt, long FencingToken, string? HostId, DateTimeOffset? LeaseExpiresAt, int? StartEpoch, int EpochsDone,
-    int Epochs, string? Error, TrialMetrics? Metrics, string? Artifacts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
-{
-    public static TrialView From(Trial t) =>
-        new(t.Id, t.Sweep, t.Spec.Model, t.Spec.Scale, t.Spec.Knobs, t.Spec.Seed, t.State.ToDb(), t.Attempt, t.FencingToken, t.HostId,
-            t.LeaseExpiresAt, t.StartEpoch, t.EpochsDone, t.Spec.Train.Epochs, t.Error, t.Metrics, t.Artifacts, t.CreatedAt, t.FinishedAt);
-}
+    int Epochs, string? Error, TrialMetrics? Metrics, string? Artifacts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
 
 public sealed record DeviceView(string Name, long MemoryMb = 0);
 public sealed record HostView(string Id, string Name, IReadOnlyList<DeviceView> Devices, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace YoloSweep.Grains;
+namespace YoloSweep.Contracts;
 
 /// <summary>The one JSON convention of the project's files and API: snake_case names, enums as strings.</summary>
 public static class Json

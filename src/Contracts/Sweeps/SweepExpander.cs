@@ -1,7 +1,7 @@
-using YoloSweep.Grains.Catalog;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Catalog;
+using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Grains.Sweeps;
+namespace YoloSweep.Contracts.Sweeps;
 
 /// <summary>Turns a sweep into its trials: model × scale × (the model's own knobs) × seed, identical trials merged.</summary>
 public static class SweepExpander

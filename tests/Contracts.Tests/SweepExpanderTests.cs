@@ -1,6 +1,6 @@
-using YoloSweep.Grains.Sweeps;
+using YoloSweep.Contracts.Sweeps;
 
-namespace YoloSweep.Grains.Tests;
+namespace YoloSweep.Contracts.Tests;
 
 public class SweepExpanderTests
 {

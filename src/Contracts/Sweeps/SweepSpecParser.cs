@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using YoloSweep.Grains.Catalog;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Contracts.Catalog;
+using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Grains.Sweeps;
+namespace YoloSweep.Contracts.Sweeps;
 
 /// <summary>
 /// Reads a sweep YAML into a <see cref="SweepSpec"/>. Works on the YAML node tree (not a typed deserializer) so every
@@ -191,8 +191,9 @@ public sealed partial class SweepSpecParser
                 var values = new List<string>();
                 foreach (var v in List(knobMap, key, required: true))
                 {
-                    if (!info.IsValid(v.Value!)) Error(v, $"knob '{key}' value '{v.Value}' is not {info.Expected}");
-                    else if (!values.Contains(v.Value!)) values.Add(v.Value!);
+                    // Canonical values, so " 2", "+2" and "2.0" are one configuration and one trial.
+                    if (info.Canonical(v.Value!) is not { } canonical) Error(v, $"knob '{key}' value '{v.Value}' is not {info.Expected}");
+                    else if (!values.Contains(canonical)) values.Add(canonical);
                 }
                 knobs[key] = values;
             }

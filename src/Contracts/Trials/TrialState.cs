@@ -1,4 +1,4 @@
-namespace YoloSweep.Grains.Trials;
+namespace YoloSweep.Contracts.Trials;
 
 /// <summary>
 /// pending → leased → running → succeeded | failed | cancelled (| pruned, reserved for early stopping).

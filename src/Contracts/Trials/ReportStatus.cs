@@ -1,0 +1,12 @@
+namespace YoloSweep.Contracts.Trials;
+
+/// <summary>The Silo's answer to a trainer's report about a lease.</summary>
+public enum ReportStatus
+{
+    Accepted,
+    /// <summary>The token is not the trial's current one (the lease expired and was given to someone else).</summary>
+    Stale,
+    /// <summary>The sweep or trial was cancelled: stop the trial.</summary>
+    Cancelled,
+    NotFound,
+}
