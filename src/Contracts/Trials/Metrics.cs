@@ -1,30 +1,33 @@
+using Orleans;
 using System.Text.Json.Serialization;
 
 namespace YoloSweep.Contracts.Trials;
 
 /// <summary>Final metrics of a trial (metrics.json and the API). Names are a contract with the trainer.</summary>
+[GenerateSerializer]
 public sealed record TrialMetrics
 {
-    [JsonPropertyName("map50")] public double Map50 { get; init; }
-    [JsonPropertyName("map50_95")] public double Map50_95 { get; init; }
-    [JsonPropertyName("precision")] public double Precision { get; init; }
-    [JsonPropertyName("recall")] public double Recall { get; init; }
-    [JsonPropertyName("fitness")] public double Fitness { get; init; }
-    [JsonPropertyName("params")] public long Params { get; init; }
-    [JsonPropertyName("gflops")] public double Gflops { get; init; }
-    [JsonPropertyName("latency_ms")] public double LatencyMs { get; init; }
-    [JsonPropertyName("epochs")] public int Epochs { get; init; }
-    [JsonPropertyName("train_seconds")] public double TrainSeconds { get; init; }
-    [JsonPropertyName("images_per_second")] public double ImagesPerSecond { get; init; }
+    [Id(0)] [JsonPropertyName("map50")] public double Map50 { get; init; }
+    [Id(1)] [JsonPropertyName("map50_95")] public double Map50_95 { get; init; }
+    [Id(2)] [JsonPropertyName("precision")] public double Precision { get; init; }
+    [Id(3)] [JsonPropertyName("recall")] public double Recall { get; init; }
+    [Id(4)] [JsonPropertyName("fitness")] public double Fitness { get; init; }
+    [Id(5)] [JsonPropertyName("params")] public long Params { get; init; }
+    [Id(6)] [JsonPropertyName("gflops")] public double Gflops { get; init; }
+    [Id(7)] [JsonPropertyName("latency_ms")] public double LatencyMs { get; init; }
+    [Id(8)] [JsonPropertyName("epochs")] public int Epochs { get; init; }
+    [Id(9)] [JsonPropertyName("train_seconds")] public double TrainSeconds { get; init; }
+    [Id(10)] [JsonPropertyName("images_per_second")] public double ImagesPerSecond { get; init; }
 }
 
 /// <summary>Metrics of one finished epoch, streamed while the trial runs.</summary>
+[GenerateSerializer]
 public sealed record EpochReport
 {
-    [JsonPropertyName("epoch")] public int Epoch { get; init; }
-    [JsonPropertyName("losses")] public SortedDictionary<string, double> Losses { get; init; } = new(StringComparer.Ordinal);
-    [JsonPropertyName("map50")] public double Map50 { get; init; }
-    [JsonPropertyName("map50_95")] public double Map50_95 { get; init; }
-    [JsonPropertyName("fitness")] public double Fitness { get; init; }
-    [JsonPropertyName("lr")] public double Lr { get; init; }
+    [Id(0)] [JsonPropertyName("epoch")] public int Epoch { get; init; }
+    [Id(1)] [JsonPropertyName("losses")] public SortedDictionary<string, double> Losses { get; init; } = new(StringComparer.Ordinal);
+    [Id(2)] [JsonPropertyName("map50")] public double Map50 { get; init; }
+    [Id(3)] [JsonPropertyName("map50_95")] public double Map50_95 { get; init; }
+    [Id(4)] [JsonPropertyName("fitness")] public double Fitness { get; init; }
+    [Id(5)] [JsonPropertyName("lr")] public double Lr { get; init; }
 }

@@ -1,6 +1,9 @@
+using Orleans;
+
 namespace YoloSweep.Contracts.Trials;
 
 /// <summary>The Silo's answer to a trainer's report about a lease.</summary>
+[GenerateSerializer]
 public enum ReportStatus
 {
     Accepted,

@@ -1,3 +1,4 @@
+using Orleans;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
@@ -5,38 +6,41 @@ using System.Text.Json.Serialization;
 namespace YoloSweep.Contracts.Trials;
 
 /// <summary>Simulated training: the trainer sleeps instead of training (tests, benchmarks, demos without libtorch).</summary>
+[GenerateSerializer]
 public sealed record SimulateSettings
 {
-    public double SecondsPerEpoch { get; init; } = 0.05;
+    [Id(0)] public double SecondsPerEpoch { get; init; } = 0.05;
     /// <summary>The child process exits with an error at this epoch (tests of failure handling); 0 = never.</summary>
-    public int FailAtEpoch { get; init; }
+    [Id(1)] public int FailAtEpoch { get; init; }
 }
 
 /// <summary>Training settings of one trial. Unlisted hyper-parameters (lr0, …) travel as text in <see cref="Extra"/>.</summary>
+[GenerateSerializer]
 public sealed record TrainSettings
 {
-    public int Epochs { get; init; } = 50;
-    public int Imgsz { get; init; } = 640;
-    public int Batch { get; init; } = 16;
-    public string Optimizer { get; init; } = "SGD";
-    public int Patience { get; init; } = 100;
-    public SortedDictionary<string, string> Extra { get; init; } = new(StringComparer.Ordinal);
+    [Id(0)] public int Epochs { get; init; } = 50;
+    [Id(1)] public int Imgsz { get; init; } = 640;
+    [Id(2)] public int Batch { get; init; } = 16;
+    [Id(3)] public string Optimizer { get; init; } = "SGD";
+    [Id(4)] public int Patience { get; init; } = 100;
+    [Id(5)] public SortedDictionary<string, string> Extra { get; init; } = new(StringComparer.Ordinal);
     /// <summary>Present → the simulated executor runs the trial; absent → real training.</summary>
-    public SimulateSettings? Simulate { get; init; }
+    [Id(6)] public SimulateSettings? Simulate { get; init; }
 }
 
 /// <summary>The fully resolved settings of one trial: what a trainer needs to run it, nothing else.</summary>
+[GenerateSerializer]
 public sealed record TrialSpec
 {
-    public required string Sweep { get; init; }
-    public required string Model { get; init; }
-    public required string Scale { get; init; }
+    [Id(0)] public required string Sweep { get; init; }
+    [Id(1)] public required string Model { get; init; }
+    [Id(2)] public required string Scale { get; init; }
     /// <summary>Every knob of the model, defaults filled in, sorted by name.</summary>
-    public SortedDictionary<string, string> Knobs { get; init; } = new(StringComparer.Ordinal);
-    public int Seed { get; init; }
-    public string? Data { get; init; }
-    public TrainSettings Train { get; init; } = new();
-    public int Gpus { get; init; } = 1;
+    [Id(3)] public SortedDictionary<string, string> Knobs { get; init; } = new(StringComparer.Ordinal);
+    [Id(4)] public int Seed { get; init; }
+    [Id(5)] public string? Data { get; init; }
+    [Id(6)] public TrainSettings Train { get; init; } = new();
+    [Id(7)] public int Gpus { get; init; } = 1;
 
     /// <summary>Stable identity: a hash of the resolved settings, so identical trials merge and resubmits match.</summary>
     [JsonIgnore] public string Id => ComputeId();

@@ -1,9 +1,12 @@
+using Orleans;
+
 namespace YoloSweep.Contracts.Trials;
 
 /// <summary>
 /// pending → leased → running → succeeded | failed | cancelled (| pruned, reserved for early stopping).
 /// An expired or failed lease goes back to pending (attempt + 1) until max_attempts.
 /// </summary>
+[GenerateSerializer]
 public enum TrialState { Pending, Leased, Running, Succeeded, Failed, Cancelled, Pruned }
 
 public static class TrialStates

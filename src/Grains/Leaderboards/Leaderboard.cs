@@ -1,6 +1,6 @@
 using YoloSweep.Contracts.Catalog;
 using YoloSweep.Contracts.Leaderboards;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Queries;
 
 namespace YoloSweep.Grains.Leaderboards;
 

@@ -1,7 +1,7 @@
 using Serilog;
 using Serilog.Events;
 
-namespace YoloSweep.Silo;
+namespace YoloSweep.Hosting;
 
 /// <summary>The one Serilog setup of every YoloSweep process (Silo, trainer host, embedded run).</summary>
 public static class Logging
