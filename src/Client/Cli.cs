@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Spectre.Console;
 using YoloSweep.Contracts.Sweeps;
-using YoloSweep.Grains.Sweeps;
+using YoloSweep.Hosting;
 using YoloSweep.Silo;
 
 namespace YoloSweep.Client;
@@ -24,8 +24,7 @@ public static class Cli
 
     public static Option<string?> TokenOption() => new("--token")
     {
-        Description = "client bearer token (env YOLOSWEEP_TOKEN)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("YOLOSWEEP_TOKEN"),
+        Description = "client token; visible in ps: prefer env YOLOSWEEP_TOKEN (or YOLOSWEEP_TOKEN_FILE)",
     };
 
     public static Option<string> FormatOption(params string[] formats)
@@ -38,8 +37,17 @@ public static class Cli
     public static SiloClient Connect(ParseResult p, Option<string> silo, Option<string?> token)
     {
         var t = p.GetValue(token);
-        if (string.IsNullOrEmpty(t)) throw new CliException("no token: set YOLOSWEEP_TOKEN or pass --token (the Silo's client token)");
+        if (t is not null) WarnTokenOnCommandLine("--token", "YOLOSWEEP_TOKEN");
+        t ??= Secrets.Read("YOLOSWEEP_TOKEN");
+        if (string.IsNullOrEmpty(t)) throw new CliException("no token: set YOLOSWEEP_TOKEN (or YOLOSWEEP_TOKEN_FILE) to the Silo's client token");
         return new SiloClient(p.GetValue(silo)!, t);
+    }
+
+    /// <summary>A token given as an argument is visible to every user of the machine (ps, /proc): say so, once.</summary>
+    public static void WarnTokenOnCommandLine(string flag, string env)
+    {
+        if (Environment.GetEnvironmentVariable("YOLOSWEEP_QUIET_TOKEN_WARNING") == "1") return;
+        Stderr().MarkupLine($"[yellow]warning:[/] {flag} shows the token to anyone who can run ps here; set {env} (or {env}_FILE) instead");
     }
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)

@@ -21,7 +21,6 @@ public static class CliRoot
             LeaderboardCommand.Build(),  // leaderboard
             SiloCommand.Build(),         // silo — the coordinator
             TrainerCommand.Build(),      // trainer — a trainer host agent
-            TrialCommands.Build(),       // trial run — one trial in a child process
             ModelCommands.Build(),       // model info|run — the model zoo
             TrainCommands.Build(),       // train — one training run
             DataCommands.Build(),        // data synth — a synthetic detection dataset

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Leaderboards;
-using YoloSweep.Grains.Leaderboards;
 
 namespace YoloSweep.Client;
 

@@ -1,61 +1,106 @@
-using System.Data.Common;
-using Microsoft.AspNetCore.Builder;
+using System.Net;
+using System.Net.Sockets;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Runtime;
 using Serilog;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains;
+using YoloSweep.Grains.Storage;
+using YoloSweep.Hosting;
 using YoloSweep.Silo.Api;
 using YoloSweep.Silo.Web;
 
 namespace YoloSweep.Silo;
 
 /// <summary>
-/// The coordinator host: the HTTP API over the store, bearer auth, health probes, the lease reaper and the web
-/// leaderboard. Used by `yolosweep silo`, by embedded `yolosweep run`, and by tests (port 0 = a free port).
+/// A YoloSweep silo: an Orleans silo (the grains that schedule sweeps) co-hosted with ASP.NET Core (the HTTP API that
+/// trainers and the CLI call, bearer auth, health probes, the web leaderboard, the Orleans dashboard). With a SQLite
+/// file it is a single silo on localhost clustering (embedded mode); with PostgreSQL every silo sharing the database
+/// joins one cluster through the membership table there. Used by `yolosweep silo`, by `yolosweep run`, and by tests.
 /// </summary>
 public sealed class SiloApp : IAsyncDisposable
 {
     readonly WebApplication _app;
 
-    SiloApp(WebApplication app, ISweepStore store, string baseUrl)
+    SiloApp(WebApplication app, Database db, string baseUrl)
     {
-        _app = app; Store = store; BaseUrl = baseUrl;
+        _app = app; Database = db; BaseUrl = baseUrl;
     }
 
-    public ISweepStore Store { get; }
-    /// <summary>Where the Silo listens, e.g. http://127.0.0.1:41234 (the real port when 0 was asked).</summary>
+    public Database Database { get; }
+    public Orchestrator Orchestrator => _app.Services.GetRequiredService<Orchestrator>();
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+    /// <summary>Where the HTTP API listens, e.g. http://127.0.0.1:41234 (the real port when 0 was asked).</summary>
     public string BaseUrl { get; }
+
+    /// <summary>
+    /// Failure detection tuned for a small cluster on one network: a silo that stops answering is declared dead after
+    /// two missed one-second probes (about 2 s instead of Orleans' 10–13 s), so its grains reactivate elsewhere fast.
+    /// </summary>
+    static void TuneMembership(ClusterMembershipOptions m)
+    {
+        m.ProbeTimeout = TimeSpan.FromSeconds(1);
+        m.NumMissedProbesLimit = 2;
+        m.NumVotesForDeathDeclaration = 1;
+        m.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        m.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+        m.DefunctSiloCleanupPeriod = TimeSpan.FromHours(1);
+        m.DefunctSiloExpiration = TimeSpan.FromDays(1);
+    }
 
     public static async Task<SiloApp> StartAsync(SiloOptions options, CancellationToken ct = default)
     {
         options.Validate();
         var logger = Logging.Create(options.LogFile, options.LogToConsole);
-        ISweepStore store;
+        Database db;
+        ClusterSettings settings;
         try
         {
-            store = await SweepStores.OpenAsync(options.Db, ct: ct);
+            db = Database.Open(options.Db);
+            await Migrations.ApplyAsync(db, ct);
+            settings = await ClusterSettings.LoadAsync(db, options.LeaseDuration, SiloOptions.DefaultLeaseDuration, ct);
         }
-        catch (Exception e) when (e is DbException or InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException or FormatException or UriFormatException)
+        catch (Exception e) when (e is ClusterSettingsException or InvalidOperationException or ArgumentException or FormatException or UriFormatException
+                                      or UnauthorizedAccessException || Database.IsUnavailable(e))
         {
             await ((IAsyncDisposable)logger).DisposeAsync();
-            throw new SiloConfigException($"cannot open the database '{Redact(options.Db)}': {e.Message}");
+            throw new SiloConfigException(e is ClusterSettingsException ? e.Message : $"cannot open the database '{Database.Redact(options.Db)}': {e.Message}");
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes * 4);
+        // Grains need time to write their state and hand over on SIGTERM (Kubernetes waits terminationGracePeriodSeconds).
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(25));
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(logger, dispose: true);
-        builder.Services.AddSingleton(store);
+        builder.Services.AddSerilog(logger, dispose: true);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new Auth(options));
-        builder.Services.AddHostedService<LeaseReaper>();
+        var siloPort = options.SiloPort == 0 ? FreePort() : options.SiloPort;
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
+            if (options.IsCluster)
+            {
+                silo.UseSqlClustering();
+                silo.ConfigureEndpoints(options.Advertised(), siloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            }
+            else silo.UseLocalhostClustering(siloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.Configure<ClusterMembershipOptions>(TuneMembership);
+            silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromSeconds(10));
+            silo.AddYoloSweepGrains(db, settings, new OrchestratorClock(options.Clock));
+            if (options.Dashboard) silo.AddDashboard();
+        });
         var app = builder.Build();
 
-        app.Use(Guard);
         var auth = app.Services.GetRequiredService<Auth>();
+        app.Use(SecurityHeaders);
+        app.Use(Guard);
+        app.Use(auth.Guard("/dashboard", Role.Client));
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (ISweepStore s, CancellationToken c) =>
-            await s.PingAsync(c) ? Results.Text("ready") : Http.Error(503, "database unreachable"));
+        app.MapGet("/readyz", Ready);
         app.MapGet("/", () => Results.Content(LeaderboardPage.Html, "text/html; charset=utf-8"));
+        if (options.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 
         var api = app.MapGroup("/api/v1");
         var read = api.MapGroup("").AddEndpointFilter(auth.Require(Role.Client, Role.Trainer));
@@ -66,13 +111,45 @@ public sealed class SiloApp : IAsyncDisposable
         LeasesApi.Map(trainer, options);
         api.MapFallback((HttpContext h) => Http.Error(404, $"no API route {h.Request.Method} {h.Request.Path}"));
 
-        await app.StartAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            await db.DisposeAsync();
+            throw;
+        }
         var url = app.Urls.First().Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "127.0.0.1");
-        app.Logger.LogInformation("Silo listening on {Url} (database {Db})", url, Redact(options.Db));
-        return new SiloApp(app, store, url);
+        app.Logger.LogInformation("Silo listening on {Url} (database {Db}, {Mode}, silo port {SiloPort}, lease {Lease} s)",
+            url, db.Describe, options.IsCluster ? $"cluster '{options.ClusterId}'" : "single silo", siloPort, settings.LeaseDuration.TotalSeconds);
+        return new SiloApp(app, db, url);
     }
 
-    /// <summary>Unexpected errors become JSON 500s (503 when the database is down) instead of dropped connections.</summary>
+    /// <summary>Ready when the database answers and this silo is an active member of its cluster.</summary>
+    static async Task<IResult> Ready(Database db, ISiloStatusOracle membership, CancellationToken ct)
+    {
+        if (membership.CurrentStatus != SiloStatus.Active) return Http.Error(503, $"silo is {membership.CurrentStatus.ToString().ToLowerInvariant()}, not active");
+        return await db.PingAsync(ct) ? Results.Text("ready") : Http.Error(503, "database unreachable");
+    }
+
+    /// <summary>Every answer, pages and API alike: no framing, no content sniffing, scripts and styles from here only.</summary>
+    static Task SecurityHeaders(HttpContext http, Func<Task> next)
+    {
+        var h = http.Response.Headers;
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        h.ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+                                  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        return next();
+    }
+
+    /// <summary>
+    /// Failures become JSON answers instead of dropped connections: 503 while the database is down or the cluster is
+    /// changing (the caller retries), 500 for anything else.
+    /// </summary>
     static async Task Guard(HttpContext http, Func<Task> next)
     {
         try
@@ -85,23 +162,32 @@ public sealed class SiloApp : IAsyncDisposable
         catch (Exception e) when (!http.Response.HasStarted)
         {
             var log = http.RequestServices.GetRequiredService<ILogger<SiloApp>>();
-            var dbDown = e is DbException or TimeoutException;
-            log.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
-            await Http.Error(dbDown ? 503 : 500, dbDown ? "database unavailable, retry later" : "internal error: " + e.Message).ExecuteAsync(http);
+            var (status, message) =
+                e is StorageUnavailableException || Database.IsUnavailable(e) ? (503, "database unavailable, retry later")
+                : Orchestrator.IsTransient(e) ? (503, "the cluster is changing (a silo joined or left), retry in a moment")
+                : (500, "internal error: " + e.Message);
+            if (status == 500) log.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
+            else log.LogWarning("{Method} {Path}: {Status} ({Error})", http.Request.Method, http.Request.Path, status, e.Message);
+            await Http.Error(status, message).ExecuteAsync(http);
         }
     }
 
-    /// <summary>A connection string without its password, for logs and errors.</summary>
-    public static string Redact(string db) =>
-        System.Text.RegularExpressions.Regex.Replace(
-            System.Text.RegularExpressions.Regex.Replace(db, @"(?i)(password|pwd)=[^;]*", "$1=***"), @"://([^:/@]+):[^@]*@", "://$1:***@");
+    static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
 
     public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        await Store.DisposeAsync();
+        try { await _app.StopAsync(); }
+        finally
+        {
+            await _app.DisposeAsync();
+            await Database.DisposeAsync();
+        }
     }
 }

@@ -1,8 +1,8 @@
 using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Queries;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
+
 
 namespace YoloSweep.Grains.Tests;
 

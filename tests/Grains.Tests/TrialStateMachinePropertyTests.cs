@@ -1,41 +1,40 @@
-using YoloSweep.Grains.Stores;
 using YoloSweep.Contracts.Sweeps;
-using YoloSweep.Grains.Sweeps;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Grains.Hosts;
+using YoloSweep.Grains.Queries;
 using YoloSweep.Testing;
 
 namespace YoloSweep.Grains.Tests;
 
 /// <summary>
 /// Random interleavings of leases, heartbeats, epochs, expiries, crashes, late reports from crashed hosts and
-/// cancellations, against a real store. Whatever happens: no trial is lost, none gets two results, no report with a
+/// cancellations, against real silos over a real database. Whatever happens: no trial is lost, none gets two results, no report with a
 /// superseded token is accepted, and once hosts behave every trial ends in a final state.
 /// </summary>
 public abstract class TrialStateMachineProperties
 {
-    protected abstract Task<ISweepStore> CreateStoreAsync(ManualClock clock);
+    protected abstract Task<GrainCluster> CreateClusterAsync(ManualClock clock);
 
-    static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan LeaseTime = GrainCluster.LeaseTime;
 
     sealed record Held(string Host, string TrialId, long Token);
 
     protected async Task RunAsync(int seed, int steps)
     {
         var clock = new ManualClock();
-        await using var store = await CreateStoreAsync(clock);
+        await using var cluster = await CreateClusterAsync(clock);
+        var store = cluster.Orchestrator;
         var rng = new Random(seed);
         var sweeps = new[] { "alpha", "beta" };
         var expected = new HashSet<string>();
         foreach (var name in sweeps)
         {
             var spec = SweepSpecParser.Parse($"name: {name}\nmatrix: {{ model: yolov5 }}\nseeds: [0,1,2,3]\nretry: {{ max_attempts: 4, backoff_seconds: 1 }}\n");
-            var trials = SweepExpander.Expand(spec);
-            foreach (var t in trials) expected.Add(t.Id);
-            await store.SubmitSweepAsync(spec, "", trials);
+            foreach (var t in SweepExpander.Expand(spec)) expected.Add(t.Id);
+            await store.SubmitSweepAsync(name, $"name: {name}\nmatrix: {{ model: yolov5 }}\nseeds: [0,1,2,3]\nretry: {{ max_attempts: 4, backoff_seconds: 1 }}\n", "sweep.yaml");
         }
         var hosts = new[] { "h0", "h1", "h2" };
-        foreach (var h in hosts) await store.RegisterHostAsync(new HostInfo { Id = h, Devices = [new("d0"), new("d1")] });
+        foreach (var h in hosts) await store.RegisterHostAsync(h, h, [new DeviceInfo("d0"), new DeviceInfo("d1")]);
 
         var live = new List<Held>();     // leases hosts believe they hold
         var zombies = new List<Held>();  // leases of crashed hosts, whose late reports may still arrive
@@ -53,13 +52,13 @@ public abstract class TrialStateMachineProperties
             switch (kind)
             {
                 case 0:
-                    CheckAccepted(await store.RenewAsync(lease.TrialId, lease.Token, LeaseTime), lease, "renew");
+                    CheckAccepted(await store.RenewAsync(lease.TrialId, lease.Token), lease, "renew");
                     break;
                 case 1:
-                    CheckAccepted(await store.ReportEpochAsync(lease.TrialId, lease.Token, new EpochReport { Epoch = rng.Next(1, 5) }, LeaseTime), lease, "epoch");
+                    CheckAccepted(await store.ReportEpochAsync(lease.TrialId, lease.Token, new EpochReport { Epoch = rng.Next(1, 5) }), lease, "epoch");
                     break;
                 case 2:
-                    CheckAccepted(await store.StartAsync(lease.TrialId, lease.Token, 1, LeaseTime), lease, "start");
+                    CheckAccepted(await store.StartAsync(lease.TrialId, lease.Token, 1), lease, "start");
                     break;
                 case 3:
                     var status = await store.CompleteAsync(lease.TrialId, lease.Token, new TrialMetrics { Map50_95 = lease.Token / 1000.0 });
@@ -89,7 +88,7 @@ public abstract class TrialStateMachineProperties
             {
                 var h = hosts[rng.Next(hosts.Length)];
                 var free = 2 - live.Count(l => l.Host == h);
-                foreach (var l in await store.AcquireAsync(h, free, 2, LeaseTime))
+                foreach (var l in await store.AcquireAsync(h, free, 2))
                 {
                     Assert.True(!latestToken.TryGetValue(l.TrialId, out var prev) || l.FencingToken > prev, $"seed {seed}: token did not grow");
                     latestToken[l.TrialId] = l.FencingToken;
@@ -116,7 +115,7 @@ public abstract class TrialStateMachineProperties
             }
             else if (roll < 99)
             {
-                await store.ReapExpiredAsync();
+                await store.ExpireLeasesAsync();
             }
             else if (rng.Next(4) == 0)
             {
@@ -130,9 +129,9 @@ public abstract class TrialStateMachineProperties
         for (var round = 0; round < 200; round++)
         {
             clock.Advance(LeaseTime + TimeSpan.FromSeconds(1));
-            await store.ReapExpiredAsync();
+            await store.ExpireLeasesAsync();
             foreach (var h in hosts)
-                foreach (var l in await store.AcquireAsync(h, 2, 2, LeaseTime))
+                foreach (var l in await store.AcquireAsync(h, 2, 2))
                 {
                     latestToken[l.TrialId] = l.FencingToken;
                     var held = new Held(h, l.TrialId, l.FencingToken);
@@ -140,16 +139,16 @@ public abstract class TrialStateMachineProperties
                     await Act(held, 3);
                 }
             if (zombies.Count > 0) await Act(zombies[rng.Next(zombies.Count)], rng.Next(6));
-            var trials = await store.ListTrialsAsync(new TrialQuery());
+            var trials = await store.Reads.ListTrialsAsync(new TrialQuery());
             if (trials.All(t => t.State.IsFinal())) break;
         }
 
-        var all = await store.ListTrialsAsync(new TrialQuery());
+        var all = await store.Reads.ListTrialsAsync(new TrialQuery());
         Assert.Equal(expected.Order(), all.Select(t => t.Id).Order()); // none lost, none invented
         Assert.All(all, t => Assert.True(t.State.IsFinal(), $"seed {seed}: trial {t.Id} stuck in {t.State}"));
         foreach (var t in all)
         {
-            var succeededEvents = (await store.GetEventsAsync(t.Id)).Count(e => e.Kind == "succeeded");
+            var succeededEvents = (await store.Reads.GetEventsAsync(t.Id)).Count(e => e.Kind == "succeeded");
             var accepted = acceptedResults.GetValueOrDefault(t.Id)?.Count ?? 0;
             Assert.True(accepted <= 1, $"seed {seed}: trial {t.Id} accepted results from {accepted} different leases");
             if (t.State == TrialState.Succeeded)
@@ -174,8 +173,8 @@ public sealed class TrialStateMachinePropertiesOnSqlite : TrialStateMachinePrope
     readonly string _dir = Directory.CreateTempSubdirectory("yolosweep-prop-").FullName;
     int _n;
 
-    protected override async Task<ISweepStore> CreateStoreAsync(ManualClock clock) =>
-        await SweepStores.OpenAsync(Path.Combine(_dir, $"p{_n++}.db"), clock);
+    protected override Task<GrainCluster> CreateClusterAsync(ManualClock clock) =>
+        GrainCluster.StartAsync(Path.Combine(_dir, $"p{_n++}.db"), clock);
 
     public static IEnumerable<object[]> Seeds => Enumerable.Range(1, 12).Select(s => new object[] { s });
 
@@ -193,8 +192,8 @@ public sealed class TrialStateMachinePropertiesOnSqlite : TrialStateMachinePrope
 [Collection("postgres")]
 public sealed class TrialStateMachinePropertiesOnPostgres(PostgresFixture pg) : TrialStateMachineProperties
 {
-    protected override async Task<ISweepStore> CreateStoreAsync(ManualClock clock) =>
-        await SweepStores.OpenAsync(pg.Server.ConnectionString(await pg.Server.CreateDatabaseAsync()), clock);
+    protected override async Task<GrainCluster> CreateClusterAsync(ManualClock clock) =>
+        await GrainCluster.StartAsync(pg.Server.ConnectionString(await pg.Server.CreateDatabaseAsync()), clock);
 
     [Theory]
     [InlineData(101)]

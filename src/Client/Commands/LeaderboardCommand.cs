@@ -2,7 +2,8 @@ using System.CommandLine;
 using YoloSweep.Client.Output;
 using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Queries;
+using YoloSweep.Grains.Storage;
 
 namespace YoloSweep.Client.Commands;
 
@@ -54,8 +55,8 @@ public static class LeaderboardCommand
             IReadOnlyList<LeaderboardRow> rows;
             if (p.GetValue(db) is { } path)
             {
-                if (!SweepStores.IsPostgres(path) && !File.Exists(path)) throw new CliException($"database not found: {path}");
-                await using var store = await SweepStores.OpenAsync(path, ct: ct);
+                await using var db = await LocalDatabase.OpenAsync(path, ct);
+                var store = new ReadModel(db);
                 if (q.Sweep is not null && await store.GetSweepAsync(q.Sweep, ct) is null) throw new CliException($"no sweep named '{q.Sweep}' in {path}");
                 rows = Leaderboard.Build(await store.ListResultGroupsAsync(q.Sweep, ct), q);
             }

@@ -3,7 +3,6 @@ using Spectre.Console;
 using YoloSweep.Client.Output;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Sweeps;
-using YoloSweep.Grains.Sweeps;
 
 namespace YoloSweep.Client.Commands;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using YoloSweep.Client.Output;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Client.Commands;
 

@@ -4,10 +4,11 @@ using YoloSweep.Client.Output;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
+using YoloSweep.Grains.Queries;
 using YoloSweep.Contracts.Sweeps;
-using YoloSweep.Grains.Sweeps;
 using YoloSweep.Silo;
-using YoloSweep.Trainer.Host;
+using YoloSweep.Agent;
+using YoloSweep.Hosting;
 
 namespace YoloSweep.Client.Embedded;
 
@@ -23,8 +24,9 @@ public sealed record EmbeddedRunOptions
 }
 
 /// <summary>
-/// `yolosweep run`: a Silo (SQLite file under runs/NAME) and a trainer host in this process, talking over loopback
-/// HTTP exactly as in a cluster; trials still run in child processes. Running the same file again resumes the sweep.
+/// `yolosweep run`: a silo (SQLite file under runs/NAME, localhost clustering) and a trainer host agent in this
+/// process, talking over loopback HTTP exactly as in a cluster; trials still run in worker processes. Running the same
+/// file again resumes the sweep.
 /// </summary>
 public static class EmbeddedRun
 {
@@ -34,7 +36,7 @@ public static class EmbeddedRun
         var spec = SweepSpecParser.Parse(yaml, o.SweepPath);
         var runDir = Path.GetFullPath(Path.Combine(o.RunsDir, spec.Name));
         Directory.CreateDirectory(runDir);
-        var devices = Trainer.Host.Devices.Parse(o.Devices);
+        var devices = Agent.Devices.Parse(o.Devices);
         if (spec.Gpus > devices.Count)
             throw new CliException($"each trial of '{spec.Name}' needs {spec.Gpus} devices (resources.gpus) but this machine offers {devices.Count} (--devices {o.Devices}); " +
                                    "lower resources.gpus or offer more devices");
@@ -45,7 +47,7 @@ public static class EmbeddedRun
         {
             Db = o.Db ?? Path.Combine(runDir, "yolosweep.db"), ClientToken = clientToken, TrainerToken = trainerToken,
             Urls = $"http://127.0.0.1:{o.Port ?? 0}", LogToConsole = false, LogFile = Path.Combine(runDir, "silo.log"),
-            LeaseDuration = o.LeaseDuration, ReaperGrace = TimeSpan.Zero, ReaperInterval = TimeSpan.FromSeconds(1),
+            LeaseDuration = o.LeaseDuration, SiloPort = 0, Dashboard = false,
         }, ct);
         using var client = new SiloClient(silo.BaseUrl, clientToken);
         SubmitSweepResponse submitted;
@@ -74,14 +76,14 @@ public static class EmbeddedRun
             PollInterval = TimeSpan.FromMilliseconds(500),
         };
         using var leaseClient = new SiloLeaseClient(silo.BaseUrl, trainerToken);
-        var host = new TrainerHost(hostOptions, leaseClient, new ChildProcessTrialRunner(hostOptions.TrialCommand, hostOptions.SharedDir, log), log);
+        var host = new TrainerHost(hostOptions, leaseClient, new ChildProcessTrialRunner(hostOptions.WorkerCommand, hostOptions.SharedDir, log), log);
         using var stopHost = new CancellationTokenSource();
         var hostTask = host.RunAsync(stopHost.Token);
 
         var interrupted = false;
         try
         {
-            await ProgressView.ShowAsync(silo.Store, spec.Name, info, interactive: !machineReadable && !Console.IsOutputRedirected && console.Profile.Capabilities.Interactive, ct);
+            await ProgressView.ShowAsync(silo.Orchestrator.Reads, spec.Name, info, interactive: !machineReadable && !Console.IsOutputRedirected && console.Profile.Capabilities.Interactive, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -96,14 +98,15 @@ public static class EmbeddedRun
             return 130;
         }
 
-        var sweep = (await silo.Store.GetSweepAsync(spec.Name, CancellationToken.None))!;
-        var rows = Leaderboard.Build(await silo.Store.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
+        var reads = silo.Orchestrator.Reads;
+        var sweep = (await reads.GetSweepAsync(spec.Name, CancellationToken.None))!;
+        var rows = Leaderboard.Build(await reads.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
         LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
         var failed = sweep.Counts.GetValueOrDefault(Contracts.Trials.TrialState.Failed);
         if (failed > 0)
         {
             info.MarkupLine($"[red]{failed} trial(s) failed[/]; reasons in {Markup.Escape(Path.Combine(runDir, "silo.log"))} and the trial logs under {Markup.Escape(hostOptions.SharedDir)}");
-            foreach (var t in await silo.Store.ListTrialsAsync(new Grains.Stores.TrialQuery(spec.Name, Contracts.Trials.TrialState.Failed), CancellationToken.None))
+            foreach (var t in await reads.ListTrialsAsync(new TrialQuery(spec.Name, Contracts.Trials.TrialState.Failed), CancellationToken.None))
                 info.MarkupLine($"  {t.Id} {Markup.Escape(t.Spec.Model)} {t.Spec.Scale} seed {t.Spec.Seed}: {Markup.Escape(t.Error ?? "")}");
         }
         info.MarkupLine($"results: yolosweep leaderboard --db {Markup.Escape(Path.Combine(runDir, "yolosweep.db"))} --sweep {Markup.Escape(spec.Name)}");

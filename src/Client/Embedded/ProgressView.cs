@@ -1,8 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Queries;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Client.Embedded;
 
@@ -11,7 +10,7 @@ public static class ProgressView
 {
     const int MaxRows = 30;
 
-    public static async Task ShowAsync(ISweepStore store, string sweep, IAnsiConsole console, bool interactive, CancellationToken ct)
+    public static async Task ShowAsync(ReadModel store, string sweep, IAnsiConsole console, bool interactive, CancellationToken ct)
     {
         if (!interactive)
         {

@@ -3,7 +3,6 @@ using System.Text;
 using Spectre.Console;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Leaderboards;
-using YoloSweep.Grains.Leaderboards;
 
 namespace YoloSweep.Client.Output;
 

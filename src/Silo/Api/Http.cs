@@ -2,7 +2,6 @@ using System.Text.Json;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Silo.Api;
 

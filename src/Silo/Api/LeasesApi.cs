@@ -1,6 +1,7 @@
 using YoloSweep.Contracts.Api;
-using YoloSweep.Grains.Stores;
 using YoloSweep.Contracts.Trials;
+using YoloSweep.Grains;
+using YoloSweep.Grains.Hosts;
 using YoloSweep.Grains.Trials;
 
 namespace YoloSweep.Silo.Api;
@@ -10,28 +11,24 @@ public static class LeasesApi
 {
     public static void Map(RouteGroupBuilder trainer, SiloOptions options)
     {
-        var leaseTime = options.LeaseDuration;
         var max = options.MaxBodyBytes;
 
-        trainer.MapPost("/hosts", async (HttpContext http, ISweepStore store, ILogger<HostInfo> log) =>
+        trainer.MapPost("/hosts", async (HttpContext http, Orchestrator orchestrator, ILogger<HostRecord> log) =>
         {
             var (body, error) = await Http.ReadAsync<RegisterHostRequest>(http, max);
             if (error is not null) return error;
             if (string.IsNullOrWhiteSpace(body!.HostId) || body.HostId.Length > 200) return Http.Error(400, "'host_id' is required (at most 200 characters)");
             if (body.Devices is null || body.Devices.Count is 0 or > 1024) return Http.Error(400, "'devices' must list 1..1024 devices");
-            await store.RegisterHostAsync(new HostInfo
-            {
-                Id = body.HostId, Name = body.Name ?? body.HostId,
-                Devices = body.Devices.Select(d => new DeviceInfo(d.Name ?? "device", d.MemoryMb)).ToList(),
-            }, http.RequestAborted);
+            await orchestrator.RegisterHostAsync(body.HostId, body.Name ?? body.HostId,
+                body.Devices.Select(d => new DeviceInfo(d.Name ?? "device", d.MemoryMb)).ToList());
             log.LogInformation("Host {Host} registered with {Devices} device(s)", body.HostId, body.Devices.Count);
-            return Http.Ok(new RegisterHostResponse(body.HostId, leaseTime.TotalSeconds));
+            return Http.Ok(new RegisterHostResponse(body.HostId, orchestrator.LeaseDuration.TotalSeconds));
         });
 
-        trainer.MapPost("/hosts/{id}/heartbeat", async (string id, ISweepStore store, CancellationToken ct) =>
-            await store.TouchHostAsync(id, ct) ? Results.NoContent() : Http.Error(404, $"host '{id}' is not registered"));
+        trainer.MapPost("/hosts/{id}/heartbeat", async (string id, Orchestrator orchestrator) =>
+            await orchestrator.HeartbeatAsync(id) ? Results.NoContent() : Http.Error(404, $"host '{id}' is not registered"));
 
-        trainer.MapPost("/leases", async (HttpContext http, ISweepStore store, ILogger<Lease> log) =>
+        trainer.MapPost("/leases", async (HttpContext http, Orchestrator orchestrator, ILogger<LeaseGrant> log) =>
         {
             var (body, error) = await Http.ReadAsync<AcquireRequest>(http, max);
             if (error is not null) return error;
@@ -39,11 +36,10 @@ public static class LeasesApi
             if (body.FreeDevices is < 0 or > 1024 || body.Max is < 0 or > 1024) return Http.Error(400, "'free_devices' and 'max' must be in 0..1024");
             try
             {
-                var leases = await store.AcquireAsync(body.HostId, body.FreeDevices, body.Max, leaseTime, http.RequestAborted);
+                var leases = await orchestrator.AcquireAsync(body.HostId, body.FreeDevices, body.Max);
                 foreach (var l in leases)
-                    log.LogInformation("Trial {Trial} leased to {Host} (attempt {Attempt}, token {Token})", l.TrialId, l.HostId, l.Attempt, l.FencingToken);
-                return Http.Ok(new AcquireResponse(leases.Select(l =>
-                    new LeaseView(l.TrialId, l.FencingToken, l.Attempt, l.Resume, leaseTime.TotalSeconds, l.ExpiresAt, l.Spec)).ToList()));
+                    log.LogInformation("Trial {Trial} leased to {Host} (attempt {Attempt}, token {Token})", l.TrialId, body.HostId, l.Attempt, l.FencingToken);
+                return Http.Ok(new AcquireResponse(leases.Select(l => l.ToView(orchestrator.LeaseDuration)).ToList()));
             }
             catch (UnknownHostException e)
             {
@@ -51,54 +47,54 @@ public static class LeasesApi
             }
         });
 
-        trainer.MapPost("/leases/{trialId}/renew", async (string trialId, HttpContext http, ISweepStore store) =>
+        trainer.MapPost("/leases/{trialId}/renew", async (string trialId, HttpContext http, Orchestrator orchestrator) =>
         {
             var (body, error) = await Http.ReadAsync<RenewRequest>(http, max);
-            return error ?? Http.Report(await store.RenewAsync(trialId, body!.FencingToken, leaseTime, http.RequestAborted));
+            return error ?? Http.Report(await orchestrator.RenewAsync(trialId, body!.FencingToken));
         });
 
-        trainer.MapPost("/leases/{trialId}/start", async (string trialId, HttpContext http, ISweepStore store) =>
+        trainer.MapPost("/leases/{trialId}/start", async (string trialId, HttpContext http, Orchestrator orchestrator) =>
         {
             var (body, error) = await Http.ReadAsync<StartRequest>(http, max);
             if (error is not null) return error;
             if (body!.StartEpoch < 1) return Http.Error(400, "'start_epoch' must be at least 1");
-            return Http.Report(await store.StartAsync(trialId, body.FencingToken, body.StartEpoch, leaseTime, http.RequestAborted));
+            return Http.Report(await orchestrator.StartAsync(trialId, body.FencingToken, body.StartEpoch));
         });
 
-        trainer.MapPost("/leases/{trialId}/epoch", async (string trialId, HttpContext http, ISweepStore store) =>
+        trainer.MapPost("/leases/{trialId}/epoch", async (string trialId, HttpContext http, Orchestrator orchestrator) =>
         {
             var (body, error) = await Http.ReadAsync<EpochRequest>(http, max);
             if (error is not null) return error;
             if (body!.Epoch is null || body.Epoch.Epoch < 1) return Http.Error(400, "'epoch' with a positive epoch number is required");
-            return Http.Report(await store.ReportEpochAsync(trialId, body.FencingToken, body.Epoch, leaseTime, http.RequestAborted));
+            return Http.Report(await orchestrator.ReportEpochAsync(trialId, body.FencingToken, body.Epoch));
         });
 
-        trainer.MapPost("/leases/{trialId}/complete", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>
+        trainer.MapPost("/leases/{trialId}/complete", async (string trialId, HttpContext http, Orchestrator orchestrator, ILogger<LeaseGrant> log) =>
         {
             var (body, error) = await Http.ReadAsync<CompleteRequest>(http, max);
             if (error is not null) return error;
             if (body!.Metrics is null) return Http.Error(400, "'metrics' is required");
             if (body.Artifacts is { Length: > 1000 }) return Http.Error(400, "'artifacts' is at most 1000 characters");
-            var status = await store.CompleteAsync(trialId, body.FencingToken, body.Metrics, body.Artifacts, http.RequestAborted);
+            var status = await orchestrator.CompleteAsync(trialId, body.FencingToken, body.Metrics, body.Artifacts);
             if (status == ReportStatus.Accepted) log.LogInformation("Trial {Trial} succeeded: mAP50-95 {Map:0.0000}", trialId, body.Metrics.Map50_95);
             else log.LogWarning("Result for trial {Trial} with token {Token} refused: {Status}", trialId, body.FencingToken, status);
             return Http.Report(status);
         });
 
-        trainer.MapPost("/leases/{trialId}/release", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>
+        trainer.MapPost("/leases/{trialId}/release", async (string trialId, HttpContext http, Orchestrator orchestrator, ILogger<LeaseGrant> log) =>
         {
             var (body, error) = await Http.ReadAsync<ReleaseRequest>(http, max);
             if (error is not null) return error;
-            var status = await store.ReleaseAsync(trialId, body!.FencingToken, body.Reason ?? "released by its host", http.RequestAborted);
+            var status = await orchestrator.ReleaseAsync(trialId, body!.FencingToken, body.Reason ?? "released by its host");
             log.LogInformation("Trial {Trial} released by its host ({Status}): {Reason}", trialId, status, body.Reason);
             return Http.Report(status);
         });
 
-        trainer.MapPost("/leases/{trialId}/fail", async (string trialId, HttpContext http, ISweepStore store, ILogger<Lease> log) =>
+        trainer.MapPost("/leases/{trialId}/fail", async (string trialId, HttpContext http, Orchestrator orchestrator, ILogger<LeaseGrant> log) =>
         {
             var (body, error) = await Http.ReadAsync<FailRequest>(http, max);
             if (error is not null) return error;
-            var status = await store.FailAsync(trialId, body!.FencingToken, body.Reason ?? "no reason given", body.Retryable, http.RequestAborted);
+            var status = await orchestrator.FailAsync(trialId, body!.FencingToken, body.Reason ?? "no reason given", body.Retryable);
             log.LogWarning("Trial {Trial} attempt failed ({Status}): {Reason}", trialId, status, body.Reason);
             return Http.Report(status);
         });

@@ -1,8 +1,8 @@
 using YoloSweep.Contracts.Api;
-using YoloSweep.Grains.Api;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains;
 using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Grains.Sweeps;
+using YoloSweep.Grains.Queries;
 
 namespace YoloSweep.Silo.Api;
 
@@ -14,7 +14,7 @@ public static class SweepsApi
 
     public static void Map(RouteGroupBuilder read, RouteGroupBuilder client, SiloOptions options)
     {
-        client.MapPost("/sweeps", async (HttpContext http, ISweepStore store, ILogger<Sweep> log) =>
+        client.MapPost("/sweeps", async (HttpContext http, Orchestrator orchestrator, ILogger<Sweep> log) =>
         {
             var contentType = http.Request.ContentType ?? "";
             string yaml, file;
@@ -39,30 +39,30 @@ public static class SweepsApi
             if (trials.Count == 0) return Http.Error(400, "the sweep expands to no trials");
             if (trials.Count > MaxTrialsPerSweep) return Http.Error(400, $"the sweep expands to {trials.Count} trials (limit {MaxTrialsPerSweep})");
 
-            var (outcome, sweep) = await store.SubmitSweepAsync(spec, yaml, trials, http.RequestAborted);
+            var (outcome, total) = await orchestrator.SubmitSweepAsync(spec.Name, yaml, file);
             switch (outcome)
             {
                 case SubmitOutcome.NameConflict:
                     return Http.Error(409, $"a different sweep named '{spec.Name}' already exists; rename this one or cancel that one");
                 case SubmitOutcome.Created:
                     log.LogInformation("Sweep {Sweep} submitted: {Trials} trials", spec.Name, trials.Count);
-                    return Http.Ok(new SubmitSweepResponse(spec.Name, "created", sweep!.Total), 201);
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "created", total), 201);
                 default:
-                    return Http.Ok(new SubmitSweepResponse(spec.Name, "already_exists", sweep!.Total));
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "already_exists", total));
             }
         });
 
-        read.MapGet("/sweeps", async (ISweepStore store, CancellationToken ct) =>
-            Http.Ok((await store.ListSweepsAsync(ct)).Select(s => s.ToView()).ToList()));
+        read.MapGet("/sweeps", async (Orchestrator orchestrator, CancellationToken ct) =>
+            Http.Ok((await orchestrator.Reads.ListSweepsAsync(ct)).Select(s => s.ToView()).ToList()));
 
-        read.MapGet("/sweeps/{name}", async (string name, ISweepStore store, CancellationToken ct) =>
-            await store.GetSweepAsync(name, ct) is { } s ? Http.Ok(s.ToView(withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
+        read.MapGet("/sweeps/{name}", async (string name, Orchestrator orchestrator, CancellationToken ct) =>
+            await orchestrator.Reads.GetSweepAsync(name, ct) is { } s ? Http.Ok(s.ToView(withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
 
-        client.MapPost("/sweeps/{name}/cancel", async (string name, ISweepStore store, ILogger<Sweep> log, CancellationToken ct) =>
+        client.MapPost("/sweeps/{name}/cancel", async (string name, Orchestrator orchestrator, ILogger<Sweep> log, CancellationToken ct) =>
         {
-            if (!await store.CancelSweepAsync(name, ct)) return Http.Error(404, $"no sweep named '{name}'");
+            if (!await orchestrator.CancelSweepAsync(name)) return Http.Error(404, $"no sweep named '{name}'");
             log.LogInformation("Sweep {Sweep} cancelled", name);
-            return Http.Ok((await store.GetSweepAsync(name, ct))!.ToView());
+            return Http.Ok((await orchestrator.Reads.GetSweepAsync(name, ct))!.ToView());
         });
     }
 }

@@ -1,10 +1,8 @@
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Leaderboards;
 using YoloSweep.Grains.Leaderboards;
-using YoloSweep.Grains.Stores;
+using YoloSweep.Grains.Queries;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
-using YoloSweep.Grains.Api;
 
 namespace YoloSweep.Silo.Api;
 
@@ -13,7 +11,7 @@ public static class TrialsApi
 {
     public static void Map(RouteGroupBuilder read)
     {
-        read.MapGet("/trials", async (string? sweep, string? state, int? limit, ISweepStore store, CancellationToken ct) =>
+        read.MapGet("/trials", async (string? sweep, string? state, int? limit, ReadModel store, CancellationToken ct) =>
         {
             TrialState? s = null;
             if (state is not null)
@@ -27,20 +25,19 @@ public static class TrialsApi
             return Http.Ok(trials.Select(t => t.ToView()).ToList());
         });
 
-        read.MapGet("/trials/{id}", async (string id, ISweepStore store, CancellationToken ct) =>
+        read.MapGet("/trials/{id}", async (string id, ReadModel store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(t.ToView()) : Http.Error(404, $"no trial '{id}'"));
 
-        read.MapGet("/trials/{id}/metrics", async (string id, ISweepStore store, CancellationToken ct) =>
+        read.MapGet("/trials/{id}/metrics", async (string id, ReadModel store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEpochsAsync(id, ct)));
 
-        read.MapGet("/trials/{id}/events", async (string id, ISweepStore store, CancellationToken ct) =>
+        read.MapGet("/trials/{id}/events", async (string id, ReadModel store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEventsAsync(id, ct)));
 
-        read.MapGet("/hosts", async (ISweepStore store, CancellationToken ct) =>
-            Http.Ok((await store.ListHostsAsync(ct)).Select(h =>
-                new HostView(h.Id, h.Name, h.Devices.Select(d => new DeviceView(d.Name, d.MemoryMb)).ToList(), h.RegisteredAt, h.LastSeenAt)).ToList()));
+        read.MapGet("/hosts", async (ReadModel store, CancellationToken ct) =>
+            Http.Ok((await store.ListHostsAsync(ct)).Select(h => h.ToView()).ToList()));
 
-        read.MapGet("/leaderboard", async (HttpRequest req, ISweepStore store, CancellationToken ct) =>
+        read.MapGet("/leaderboard", async (HttpRequest req, ReadModel store, CancellationToken ct) =>
         {
             var q = req.Query;
             int? top = null;

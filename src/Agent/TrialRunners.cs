@@ -2,7 +2,7 @@ using System.Diagnostics;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Trainer.Host;
+namespace YoloSweep.Agent;
 
 /// <summary>How a run of a trial ended.</summary>
 public sealed record TrialRunResult(TrialMetrics? Metrics, string? Error, bool Retryable, int StartEpoch)
@@ -24,8 +24,9 @@ public interface ITrialRunner
 }
 
 /// <summary>
-/// The production runner: `yolosweep trial run` in a child process, so a crash, a native fault or leaked GPU memory
-/// end with the child. The child's stdin stays open; when this host dies, it closes and the child stops itself.
+/// The production runner: `yolosweep-worker` in a child process, so a crash, a native fault or leaked GPU memory end
+/// with the child. The child's stdin stays open; when this host dies, it closes and the child stops itself. The
+/// child's stderr (its log) goes to trial-*.log in the trial's folder.
 /// </summary>
 public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, string sharedDir, Serilog.ILogger log) : ITrialRunner
 {
@@ -34,14 +35,14 @@ public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, strin
         Directory.CreateDirectory(workDir);
         var specPath = Path.Combine(workDir, "trial.json");
         await File.WriteAllTextAsync(specPath, System.Text.Json.JsonSerializer.Serialize(spec, Json.Indented), ct);
-        File.Delete(Path.Combine(workDir, TrialProcess.MetricsFile));
+        File.Delete(Path.Combine(workDir, TrialProcessProtocol.MetricsFile));
 
         var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { "trial", "run", "--spec", specPath, "--workdir", workDir, "--exit-with-stdin" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--spec", specPath, "--workdir", workDir, "--exit-with-stdin" }) psi.ArgumentList.Add(a);
         if (resume) psi.ArgumentList.Add("--resume");
         var gpus = devices.Where(Devices.IsGpu).Select(d => d["cuda:".Length..]).ToList();
         psi.Environment["CUDA_VISIBLE_DEVICES"] = gpus.Count > 0 ? string.Join(",", gpus) : "";
@@ -61,13 +62,13 @@ public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, strin
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
             {
-                TrialEvent? e;
-                try { e = Json.Deserialize<TrialEvent>(line); }
+                TrialProcessEvent? e;
+                try { e = Json.Deserialize<TrialProcessEvent>(line); }
                 catch (System.Text.Json.JsonException) { continue; } // stray output is not part of the protocol
                 switch (e?.Event)
                 {
                     case "started": startEpoch = e.StartEpoch ?? 1; listener.Started(startEpoch); break;
-                    case "epoch": listener.Epoch(e.ToEpoch()); break;
+                    case "epoch" when e.Epoch is not null: listener.Epoch(e.Epoch); break;
                     case "finished": metrics = e.Metrics; break;
                     case "error": error = e.Message; break;
                 }
@@ -98,31 +99,11 @@ public sealed class ChildProcessTrialRunner(IReadOnlyList<string> command, strin
         await Task.WhenAll(readOut, readErr);
 
         var code = process.ExitCode;
-        if (code == 0 && metrics is null && File.Exists(Path.Combine(workDir, TrialProcess.MetricsFile)))
-            metrics = Json.Deserialize<TrialMetrics>(await File.ReadAllTextAsync(Path.Combine(workDir, TrialProcess.MetricsFile), CancellationToken.None));
+        if (code == 0 && metrics is null && File.Exists(Path.Combine(workDir, TrialProcessProtocol.MetricsFile)))
+            metrics = Json.Deserialize<TrialMetrics>(await File.ReadAllTextAsync(Path.Combine(workDir, TrialProcessProtocol.MetricsFile), CancellationToken.None));
         if (code == 0 && metrics is not null) return new TrialRunResult(metrics, null, false, startEpoch);
         var reason = error ?? (stderrTail.Count > 0 ? string.Join(" | ", stderrTail.TakeLast(3)) : "no output");
         log.Warning("Trial child exited with code {Code}: {Reason} (log {Log})", code, reason, logPath);
-        return new TrialRunResult(null, $"trial process exited with code {code}: {reason}", Retryable: code != TrialProcess.ExitBadSpec, startEpoch);
-    }
-}
-
-/// <summary>Runs trials inside the host process (benchmarks simulating hundreds of hosts; no isolation).</summary>
-public sealed class InProcessTrialRunner(TrialExecutorFactory executors) : ITrialRunner
-{
-    public async Task<TrialRunResult> RunAsync(TrialSpec spec, string workDir, bool resume, IReadOnlyList<string> devices, ITrialListener listener, CancellationToken ct)
-    {
-        var executor = executors.For(spec);
-        var start = executor.StartEpoch(spec, workDir, resume);
-        listener.Started(start);
-        try
-        {
-            var outcome = await executor.RunAsync(spec, workDir, resume, listener.Epoch, ct);
-            return new TrialRunResult(outcome.Metrics, null, false, outcome.StartEpoch);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return new TrialRunResult(null, e.Message, e is not TrialSetupException, start);
-        }
+        return new TrialRunResult(null, $"trial process exited with code {code}: {reason}", Retryable: code != TrialProcessProtocol.ExitBadSpec, startEpoch);
     }
 }

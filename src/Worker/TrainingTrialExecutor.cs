@@ -3,10 +3,12 @@ using Serilog;
 using YoloSweep.Contracts.Trials;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
-using YoloSweep.Trainer.Host;
+using YoloSweep.Trainer.Engine;
+using EngineEpoch = YoloSweep.Trainer.Engine.EpochReport;
+using EpochReport = YoloSweep.Contracts.Trials.EpochReport;
 using YoloSweep.Trainer.Optim;
 
-namespace YoloSweep.Trainer.Engine;
+namespace YoloSweep.Worker;
 
 /// <summary>
 /// Real training for a sweep trial: maps the <see cref="TrialSpec"/> to <see cref="TrainOptions"/> and runs
@@ -22,7 +24,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
     public int StartEpoch(TrialSpec spec, string workDir, bool resume) =>
         resume && TrainingRun.ReadState(workDir) is { } s ? s.EpochsDone + 1 : 1;
 
-    public Task<TrialOutcome> RunAsync(TrialSpec spec, string workDir, bool resume, Action<Contracts.Trials.EpochReport> onEpoch, CancellationToken ct)
+    public Task<TrialOutcome> RunAsync(TrialSpec spec, string workDir, bool resume, Action<EpochReport> onEpoch, CancellationToken ct)
     {
         var start = StartEpoch(spec, workDir, resume);
         var options = Options(spec, workDir, resume,
@@ -104,7 +106,7 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             : v.ToLowerInvariant() switch { "true" or "1" or "yes" => true, "false" or "0" or "no" => false, _ => throw Bad(key, v, "true or false") };
     }
 
-    public static Contracts.Trials.EpochReport ToEpochReport(EpochReport e) => new()
+    public static EpochReport ToEpochReport(EngineEpoch e) => new()
     {
         Epoch = e.Epoch + 1,
         Losses = new SortedDictionary<string, double>(e.Losses.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
@@ -119,8 +121,8 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
         ImagesPerSecond = Math.Round(r.ImagesPerSecond, 1),
     };
 
-    sealed class Reporter(Action<EpochReport> a) : IProgress<EpochReport>
+    sealed class Reporter(Action<EngineEpoch> a) : IProgress<EngineEpoch>
     {
-        public void Report(EpochReport value) => a(value);
+        public void Report(EngineEpoch value) => a(value);
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Trainer.Host;
+namespace YoloSweep.Worker;
 
 /// <summary>
 /// "Trains" by sleeping <c>train.simulate.seconds_per_epoch</c> per epoch. Metrics are a deterministic function of

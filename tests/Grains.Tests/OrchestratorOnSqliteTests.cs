@@ -1,13 +1,13 @@
-using YoloSweep.Grains.Stores;
+using YoloSweep.Testing;
 
 namespace YoloSweep.Grains.Tests;
 
-public sealed class SqliteSweepStoreTests : SweepStoreContract, IDisposable
+public sealed class OrchestratorOnSqliteTests : OrchestratorContract, IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("yolosweep-sqlite-").FullName;
 
-    protected override async Task<ISweepStore> CreateStoreAsync(bool reopen = false) =>
-        await SweepStores.OpenAsync(Path.Combine(_dir, "sweeps.db"), Clock);
+    protected override Task<GrainCluster> CreateClusterAsync(bool reopen = false) =>
+        GrainCluster.StartAsync(Path.Combine(_dir, "sweeps.db"), Clock);
 
     public void Dispose()
     {

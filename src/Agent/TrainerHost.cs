@@ -3,12 +3,13 @@ using System.Threading.Channels;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Trainer.Host;
+namespace YoloSweep.Agent;
 
 /// <summary>
-/// The trainer host agent: registers its devices, leases trials that fit its free devices, runs each one (in a child
+/// The trainer host agent: registers its devices, leases trials that fit its free devices, runs each one (in a worker
 /// process), heartbeats the lease, streams epoch metrics, and reports the result with the lease's fencing token.
-/// It survives Silo restarts: every call is retried until the Silo answers, and final results are never dropped.
+/// It survives silo restarts and database outages: every report is retried, in order, until the Silo answers, so
+/// epochs that arrive during an outage wait in memory and are replayed after it; final results are never dropped.
 /// </summary>
 public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo, ITrialRunner runner, Serilog.ILogger log)
 {
@@ -260,7 +261,9 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         async Task Send(string what, Func<CancellationToken, Task<ReportStatus>> call)
         {
             if (abort.IsCancellationRequested) return;
-            var status = await host.ReportAsync(lease, what, call, abort.Token, TimeSpan.FromSeconds(Math.Max(5, lease.LeaseSeconds)));
+            // No deadline: an epoch must not be dropped because the database is down for longer than a lease (the
+            // lease itself survives, heartbeats do not need the database). Only a refusal or this attempt ending stops it.
+            var status = await host.ReportAsync(lease, what, call, abort.Token, giveUpAfter: null);
             if (status is ReportStatus.Stale or ReportStatus.Cancelled or ReportStatus.NotFound)
             {
                 host._lost[lease.TrialId] = status.Value.ToString().ToLowerInvariant();

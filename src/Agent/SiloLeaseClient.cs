@@ -5,7 +5,7 @@ using YoloSweep.Contracts;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Trainer.Host;
+namespace YoloSweep.Agent;
 
 /// <summary>The Silo as a trainer host sees it: register, lease, report. Network errors surface as HttpRequestException.</summary>
 public sealed class SiloLeaseClient : IDisposable

@@ -1,6 +1,6 @@
 using YoloSweep.Contracts.Trials;
 
-namespace YoloSweep.Trainer.Host;
+namespace YoloSweep.Worker;
 
 /// <summary>What one run of a trial produced.</summary>
 public sealed record TrialOutcome(TrialMetrics Metrics, int StartEpoch);
@@ -8,7 +8,7 @@ public sealed record TrialOutcome(TrialMetrics Metrics, int StartEpoch);
 /// <summary>
 /// The seam between orchestration and training: runs one trial in <c>workDir</c> (checkpoints live there, on the
 /// shared volume), reporting each finished epoch. With <c>resume</c> it continues after the last checkpointed epoch.
-/// Runs inside the `yolosweep trial run` child process, so a crash here never takes the trainer host down.
+/// Runs inside the `yolosweep-worker` process, so a crash here never takes the trainer host down.
 /// The child's environment has YOLOSWEEP_SHARED_DIR (resolve a relative <c>spec.Data</c> against it) and
 /// YOLOSWEEP_DEVICES ("cpu" or local GPU indices "0,1"; CUDA_VISIBLE_DEVICES is set to the leased GPUs).
 /// </summary>
@@ -23,16 +23,9 @@ public interface ITrialExecutor
 /// <summary>A trial that cannot run as specified: retrying will not help (exit code 2 of the child).</summary>
 public sealed class TrialSetupException(string message) : Exception(message);
 
-/// <summary>
-/// Chooses the executor for a trial: `train.simulate` present → simulated, else real training.
-/// Registration point for real training: the composition root (src/Client, `trial run`) passes the Trainer's
-/// executor factory here once the training engine exists.
-/// </summary>
-public sealed class TrialExecutorFactory(Func<ITrialExecutor>? real = null)
+/// <summary>Chooses the executor for a trial: `train.simulate` present → simulated, else real training.</summary>
+public static class TrialExecutors
 {
-    public ITrialExecutor For(TrialSpec spec) =>
-        spec.Train.Simulate is not null ? new SimulatedTrialExecutor()
-        : real?.Invoke() ?? throw new TrialSetupException(
-            "real training is not available yet in this build (the libtorch training executor has not landed); " +
-            "add `simulate: { seconds_per_epoch: 0.1 }` under `train:` to run the sweep with simulated training");
+    public static ITrialExecutor For(TrialSpec spec) =>
+        spec.Train.Simulate is not null ? new SimulatedTrialExecutor() : new TrainingTrialExecutor();
 }
