@@ -3,10 +3,11 @@ using System.Text;
 
 namespace YoloSweep.Testing;
 
-/// <summary>The built `yolosweep` CLI run as a real process (dotnet yolosweep.dll …), as a user would.</summary>
+/// <summary>A built program run as a real process (dotnet yolosweep.dll …), as a user (or a trainer host) would.</summary>
 public sealed class CliProcess : IAsyncDisposable
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "yolosweep.dll");
+    public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "yolosweep-worker.dll");
 
     readonly Process _process;
     readonly StringBuilder _out = new(), _err = new();
@@ -20,16 +21,16 @@ public sealed class CliProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the CLI; environment entries with a null value are removed.</summary>
-    public static CliProcess Start(string workDir, IEnumerable<string> args, IDictionary<string, string?>? env = null)
+    /// <summary>Starts the CLI (or <paramref name="program"/>); environment entries with a null value are removed.</summary>
+    public static CliProcess Start(string workDir, IEnumerable<string> args, IDictionary<string, string?>? env = null, string? program = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Dll);
+        psi.ArgumentList.Add(program ?? Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var k in new[] { "YOLOSWEEP_SILO", "YOLOSWEEP_TOKEN", "YOLOSWEEP_DB", "YOLOSWEEP_CLIENT_TOKEN", "YOLOSWEEP_TRAINER_TOKEN", "YOLOSWEEP_URLS", "YOLOSWEEP_DEVICES", "YOLOSWEEP_SHARED_DIR" })
+        foreach (var k in new[] { "YOLOSWEEP_SILO", "YOLOSWEEP_TOKEN", "YOLOSWEEP_TOKEN_FILE", "YOLOSWEEP_DB", "YOLOSWEEP_CLIENT_TOKEN", "YOLOSWEEP_CLIENT_TOKEN_FILE", "YOLOSWEEP_TRAINER_TOKEN", "YOLOSWEEP_TRAINER_TOKEN_FILE", "YOLOSWEEP_URLS", "YOLOSWEEP_DEVICES", "YOLOSWEEP_SHARED_DIR", "YOLOSWEEP_SILO_PORT", "YOLOSWEEP_GATEWAY_PORT" })
             psi.Environment.Remove(k);
         psi.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (k, v) in env ?? new Dictionary<string, string?>())
@@ -46,9 +47,10 @@ public sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>Runs to the end (fails the test after <paramref name="timeout"/>): exit code, stdout, stderr.</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string workDir, IEnumerable<string> args, IDictionary<string, string?>? env = null, TimeSpan? timeout = null)
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string workDir, IEnumerable<string> args, IDictionary<string, string?>? env = null,
+        TimeSpan? timeout = null, string? program = null)
     {
-        await using var p = Start(workDir, args, env);
+        await using var p = Start(workDir, args, env, program);
         return (await p.WaitAsync(timeout ?? TimeSpan.FromSeconds(120)), p.Stdout, p.Stderr);
     }
 

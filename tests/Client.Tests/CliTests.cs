@@ -93,8 +93,8 @@ public sealed class CliTests : IDisposable
         var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "real.yaml"]);
         Assert.Equal(1, code);
         Assert.Contains("missing.yaml", stdout + stderr);
-        await using var store = await Grains.Stores.SweepStores.OpenAsync(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
-        var trial = Assert.Single(await store.ListTrialsAsync(new Grains.Stores.TrialQuery("real")));
+        await using var db = Grains.Storage.Database.Open(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
+        var trial = Assert.Single(await new Grains.Queries.ReadModel(db).ListTrialsAsync(new Grains.Queries.TrialQuery("real")));
         Assert.Equal(Contracts.Trials.TrialState.Failed, trial.State);
         Assert.Equal(1, trial.Attempt); // a setup error is not retried
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -109,63 +109,13 @@ public sealed class CliTests : IDisposable
 
         Write("small.yaml", Small);
         var port = PostgresServer.FreePort();
-        var unreachable = await CliProcess.RunAsync(_dir, ["submit", "small.yaml", "--silo", $"http://127.0.0.1:{port}", "--token", "t"]);
+        var unreachable = await CliProcess.RunAsync(_dir, ["submit", "small.yaml", "--silo", $"http://127.0.0.1:{port}"], new Dictionary<string, string?> { ["YOLOSWEEP_TOKEN"] = "t" });
         Assert.Equal(1, unreachable.Code);
         Assert.Contains($"cannot reach the Silo at http://127.0.0.1:{port}", unreachable.Err);
         Assert.DoesNotContain("   at ", unreachable.Err);
 
         var badOption = await CliProcess.RunAsync(_dir, ["leaderboard", "--format", "xml", "--token", "t"]);
         Assert.NotEqual(0, badOption.Code);
-    }
-
-    [Fact]
-    public async Task Trial_run_streams_json_lines_writes_metrics_and_resumes_from_its_checkpoint()
-    {
-        var spec = new Contracts.Trials.TrialSpec
-        {
-            Sweep = "t", Model = "yolov5", Scale = "n", Seed = 0,
-            Train = new Contracts.Trials.TrainSettings { Epochs = 4, Simulate = new Contracts.Trials.SimulateSettings { SecondsPerEpoch = 0.01 } },
-        };
-        Write("trial.json", Contracts.Json.Serialize(spec));
-        var work = Path.Combine(_dir, "work");
-        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "trial.json", "--workdir", work]);
-        Assert.True(code == 0, stderr);
-        var events = stdout.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(["started", "epoch", "epoch", "epoch", "epoch", "finished"], events.Select(e => e.GetProperty("event").GetString()));
-        Assert.Equal(1, events[0].GetProperty("start_epoch").GetInt32());
-        Assert.True(events[1].GetProperty("losses").GetProperty("box").GetDouble() > 0);
-        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "metrics.json"))).RootElement;
-        foreach (var key in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
-            Assert.True(metrics.TryGetProperty(key, out _), key);
-        Assert.Equal(4, metrics.GetProperty("epochs").GetInt32());
-
-        // Pretend the run died after epoch 2: --resume continues at 3 and gives the same final mAP.
-        File.WriteAllText(Path.Combine(work, "last.ckpt.json"), $"{{\"trial_id\":\"{spec.Id}\",\"epoch\":2,\"train_seconds\":0.02}}");
-        var resumed = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "trial.json", "--workdir", work, "--resume"]);
-        Assert.Equal(0, resumed.Code);
-        var lines = resumed.Out.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(3, lines[0].GetProperty("start_epoch").GetInt32());
-        Assert.Equal([3, 4], lines.Where(l => l.GetProperty("event").GetString() == "epoch").Select(l => l.GetProperty("epoch").GetInt32()));
-        Assert.Equal(metrics.GetProperty("map50_95").GetDouble(), JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "metrics.json"))).RootElement.GetProperty("map50_95").GetDouble());
-
-        var bad = await CliProcess.RunAsync(_dir, ["trial", "run", "--spec", "missing.json", "--workdir", work]);
-        Assert.Equal(2, bad.Code);
-    }
-
-    [Fact]
-    public async Task An_orphaned_trial_child_stops_when_its_parent_goes_away()
-    {
-        var spec = new Contracts.Trials.TrialSpec
-        {
-            Sweep = "t", Model = "yolov5", Scale = "n",
-            Train = new Contracts.Trials.TrainSettings { Epochs = 1000, Simulate = new Contracts.Trials.SimulateSettings { SecondsPerEpoch = 0.05 } },
-        };
-        Write("long.json", Contracts.Json.Serialize(spec));
-        await using var child = CliProcess.Start(_dir, ["trial", "run", "--spec", "long.json", "--workdir", Path.Combine(_dir, "w"), "--exit-with-stdin"]);
-        await Task.Delay(1500);
-        Assert.False(child.HasExited);
-        child.CloseStdin();
-        Assert.Equal(3, await child.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     public void Dispose()

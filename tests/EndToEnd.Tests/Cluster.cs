@@ -12,8 +12,8 @@ namespace YoloSweep.EndToEnd.Tests;
 /// </summary>
 public sealed class Cluster : IAsyncDisposable
 {
-    public const string ClientToken = "e2e-client";
-    public const string TrainerToken = "e2e-trainer";
+    public const string ClientToken = "e2e-client-token-0123";
+    public const string TrainerToken = "e2e-trainer-token-0123";
 
     public string Dir { get; } = Directory.CreateTempSubdirectory("yolosweep-e2e-").FullName;
     public int Port { get; } = PostgresServer.FreePort();
@@ -30,11 +30,18 @@ public sealed class Cluster : IAsyncDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ClientToken);
     }
 
-    public async Task StartSiloAsync(string db, double leaseSeconds = 3)
+    /// <summary>The silo-to-silo port of the first silo; a restarted first silo comes back on it (as a pod would).</summary>
+    public int SiloPort { get; } = PostgresServer.FreePort();
+
+    static IEnumerable<string> LeaseArgs(double? leaseSeconds) =>
+        leaseSeconds is { } s ? ["--lease-seconds", s.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
+
+    static Dictionary<string, string?> SiloEnv() => new() { ["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken };
+
+    public async Task StartSiloAsync(string db, double? leaseSeconds = 3)
     {
-        Silo = CliProcess.Start(Dir, ["silo", "--db", db, "--urls", Url, "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--reaper-seconds", "0.2", "--log-file", Path.Combine(Dir, "silo.log")],
-            new Dictionary<string, string?> { ["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken });
+        Silo = CliProcess.Start(Dir, ["silo", "--db", db, "--urls", Url, "--silo-port", SiloPort.ToString(), .. LeaseArgs(leaseSeconds),
+            "--log-file", Path.Combine(Dir, "silo.log")], SiloEnv());
         _all.Add(Silo);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -50,18 +57,20 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     /// <summary>Another Silo process on the same database (a replica), on its own port; returns its URL.</summary>
-    public async Task<string> StartReplicaAsync(string db, double leaseSeconds = 3)
+    public async Task<string> StartReplicaAsync(string db, double? leaseSeconds = null) => (await StartReplicaProcessAsync(db, leaseSeconds)).Url;
+
+    /// <summary>Another silo of the cluster, on its own HTTP and silo ports; <paramref name="port"/> reuses an HTTP port (a restart).</summary>
+    public async Task<(string Url, CliProcess Process)> StartReplicaProcessAsync(string db, double? leaseSeconds = null, int? port = null, int? siloPort = null)
     {
-        var port = PostgresServer.FreePort();
+        port ??= PostgresServer.FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var replica = CliProcess.Start(Dir, ["silo", "--db", db, "--urls", url, "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--reaper-seconds", "0.2", "--log-file", Path.Combine(Dir, $"silo-{port}.log")],
-            new Dictionary<string, string?> { ["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken, ["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken });
+        var replica = CliProcess.Start(Dir, ["silo", "--db", db, "--urls", url, "--silo-port", (siloPort ?? PostgresServer.FreePort()).ToString(), .. LeaseArgs(leaseSeconds),
+            "--log-file", Path.Combine(Dir, $"silo-{port}.log")], SiloEnv());
         _all.Add(replica);
         using var probe = new HttpClient();
         for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
         {
-            try { if ((await probe.GetAsync(url + "/readyz")).IsSuccessStatusCode) return url; } catch (HttpRequestException) { }
+            try { if ((await probe.GetAsync(url + "/readyz")).IsSuccessStatusCode) return (url, replica); } catch (HttpRequestException) { }
             if (replica.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"the replica did not start:\n{replica.Stderr}");
         }
     }
@@ -92,8 +101,8 @@ public sealed class Cluster : IAsyncDisposable
     public async Task<List<TrialView>> TrialsAsync(string sweep) =>
         (await _http.GetFromJsonAsync<List<TrialView>>($"/api/v1/trials?sweep={sweep}", Json.Options))!;
 
-    public async Task<List<Grains.Stores.TrialEvent>> EventsAsync(string trialId) =>
-        (await _http.GetFromJsonAsync<List<Grains.Stores.TrialEvent>>($"/api/v1/trials/{trialId}/events", Json.Options))!;
+    public async Task<List<Grains.Queries.TrialEvent>> EventsAsync(string trialId) =>
+        (await _http.GetFromJsonAsync<List<Grains.Queries.TrialEvent>>($"/api/v1/trials/{trialId}/events", Json.Options))!;
 
     public async Task<List<EpochReportView>> EpochsAsync(string trialId) =>
         (await _http.GetFromJsonAsync<List<EpochReportView>>($"/api/v1/trials/{trialId}/metrics", Json.Options))!;

@@ -50,7 +50,7 @@ public sealed class ClusterTests(PostgresFixture pg)
         Assert.Equal(9, (await cluster.TrialsAsync("two")).Count);
 
         // A trainer token may not cancel a sweep.
-        var forbidden = await CliProcess.RunAsync(cluster.Dir, ["sweeps", "cancel", "two", "--silo", cluster.Url, "--token", Cluster.TrainerToken]);
+        var forbidden = await CliProcess.RunAsync(cluster.Dir, ["sweeps", "cancel", "two", "--silo", cluster.Url], new Dictionary<string, string?> { ["YOLOSWEEP_TOKEN"] = Cluster.TrainerToken });
         Assert.Equal(1, forbidden.Code);
         Assert.Contains("403", forbidden.Err);
     }
@@ -69,7 +69,7 @@ public sealed class ClusterTests(PostgresFixture pg)
         var running = await cluster.WaitForAsync("kill", ts => ts.Any(t => t.HostId?.StartsWith("victim") == true && t.EpochsDone >= 3), TimeSpan.FromSeconds(60));
         var doomed = running.Single(t => t.HostId!.StartsWith("victim"));
         var orphans = ProcessesMentioning(doomed.Id);
-        Assert.NotEmpty(orphans); // the victim's `trial run` child
+        Assert.NotEmpty(orphans); // the victim's yolosweep-worker child
         victim.KillHard();
         // With its parent gone the child must stop by itself (stdin closes), not keep writing the shared checkpoint.
         var deadline = DateTime.UtcNow.AddSeconds(10);

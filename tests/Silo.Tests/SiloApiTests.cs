@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Grains.Trials;
+using YoloSweep.Grains.Queries;
 using static YoloSweep.Silo.Tests.SiloHarness;
 
 namespace YoloSweep.Silo.Tests;
@@ -46,7 +46,7 @@ public class SiloApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
         Assert.Contains("bearer token", (await Read<ErrorResponse>(r)).Error);
         Assert.Equal(HttpStatusCode.Unauthorized, (await h.NewClient("wrong").GetAsync("/api/v1/leaderboard")).StatusCode);
-        Assert.Empty(await h.Silo.Store.ListSweepsAsync()); // nothing was created
+        Assert.Empty(await h.Silo.Orchestrator.Reads.ListSweepsAsync()); // nothing was created
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class SiloApiTests
         Assert.Contains("needs the client token", (await Read<ErrorResponse>(cancel)).Error);
         Assert.Equal(HttpStatusCode.Forbidden, (await Submit(h.Trainer, Sweep)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await h.Client.PostAsync("/api/v1/leases", JsonBody(new AcquireRequest("h", 1)))).StatusCode);
-        Assert.Equal("active", (await h.Silo.Store.GetSweepAsync("api-test"))!.Status);
+        Assert.Equal("active", (await h.Silo.Orchestrator.Reads.GetSweepAsync("api-test"))!.Status);
         // both roles may read
         Assert.Equal(HttpStatusCode.OK, (await h.Trainer.GetAsync("/api/v1/sweeps")).StatusCode);
     }
@@ -125,7 +125,7 @@ public class SiloApiTests
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal("already_exists", (await Read<SubmitSweepResponse>(again)).Outcome);
         Assert.Equal(HttpStatusCode.Conflict, (await Submit(h.Client, Sweep.Replace("seeds: [0, 1]", "seeds: [0, 1, 2]"))).StatusCode);
-        Assert.Equal(6, (await h.Silo.Store.ListTrialsAsync(new Grains.Stores.TrialQuery("api-test"))).Count);
+        Assert.Equal(6, (await h.Silo.Orchestrator.Reads.ListTrialsAsync(new TrialQuery("api-test"))).Count);
         var list = await Read<List<SweepView>>(await h.Client.GetAsync("/api/v1/sweeps"));
         Assert.Equal(6, Assert.Single(list).Counts["pending"]);
         Assert.Equal(HttpStatusCode.NotFound, (await h.Client.GetAsync("/api/v1/sweeps/nope")).StatusCode);
@@ -179,7 +179,7 @@ public class SiloApiTests
     }
 
     [Fact]
-    public async Task The_reaper_returns_an_abandoned_trial_and_the_old_token_is_refused()
+    public async Task An_abandoned_lease_runs_out_on_the_trials_timer_and_the_old_token_is_refused()
     {
         await using var h = await StartAsync(o => o with { LeaseDuration = TimeSpan.FromSeconds(1) });
         Assert.Equal(HttpStatusCode.Created, (await Submit(h.Client, "name: one\nmatrix: { model: yolov5 }\nretry: { backoff_seconds: 0 }\n")).StatusCode);
@@ -256,9 +256,11 @@ public class SiloApiTests
     {
         var e = await Assert.ThrowsAsync<SiloConfigException>(() => SiloApp.StartAsync(new SiloOptions { Urls = "http://127.0.0.1:0" }));
         Assert.Contains("YOLOSWEEP_CLIENT_TOKEN", e.Message);
+        var shortToken = await Assert.ThrowsAsync<SiloConfigException>(() => SiloApp.StartAsync(new SiloOptions { Urls = "http://127.0.0.1:0", ClientToken = "a", TrainerToken = TrainerToken }));
+        Assert.Contains("is 1 characters; use at least 16", shortToken.Message);
         var db = await Assert.ThrowsAsync<SiloConfigException>(() => SiloApp.StartAsync(new SiloOptions
         {
-            Urls = "http://127.0.0.1:0", ClientToken = "a", TrainerToken = "b", LogToConsole = false,
+            Urls = "http://127.0.0.1:0", ClientToken = ClientToken, TrainerToken = TrainerToken, LogToConsole = false,
             Db = "postgres://u:secret@127.0.0.1:1/db",
         }));
         Assert.Contains("cannot open the database", db.Message);

@@ -7,8 +7,8 @@ namespace YoloSweep.Silo.Tests;
 /// <summary>A real Silo on Kestrel (127.0.0.1, free port, SQLite temp file) and HTTP clients for each role.</summary>
 public sealed class SiloHarness : IAsyncDisposable
 {
-    public const string ClientToken = "client-secret";
-    public const string TrainerToken = "trainer-secret";
+    public const string ClientToken = "client-secret-0123456789";
+    public const string TrainerToken = "trainer-secret-0123456789";
     readonly string _dir;
 
     SiloHarness(SiloApp silo, string dir)
@@ -30,8 +30,7 @@ public sealed class SiloHarness : IAsyncDisposable
         var options = new SiloOptions
         {
             Db = Path.Combine(dir, "silo.db"), ClientToken = ClientToken, TrainerToken = TrainerToken,
-            Urls = "http://127.0.0.1:0", LogToConsole = false, LogFile = Path.Combine(dir, "silo.log"),
-            ReaperGrace = TimeSpan.Zero, ReaperInterval = TimeSpan.FromMilliseconds(100),
+            Urls = "http://127.0.0.1:0", LogToConsole = false, LogFile = Path.Combine(dir, "silo.log"), SiloPort = 0,
         };
         return new SiloHarness(await SiloApp.StartAsync(configure?.Invoke(options) ?? options), dir);
     }

@@ -1,6 +1,6 @@
-using YoloSweep.Trainer.Host;
+using YoloSweep.Agent;
 
-namespace YoloSweep.Trainer.Tests;
+namespace YoloSweep.Agent.Tests;
 
 public class DeviceSlotsTests
 {
@@ -9,8 +9,8 @@ public class DeviceSlotsTests
     {
         Assert.Equal(["cpu"], Devices.Parse("cpu"));
         Assert.Equal(["cpu0", "cpu1", "cpu2"], Devices.Parse("cpu:3"));
-        Assert.Equal(["cuda:0", "cuda:2"], Devices.Parse("0,2"));
-        Assert.Equal(["cuda:1"], Devices.Parse("cuda:1"));
+        Assert.Equal(["cuda:0", "cuda:2"], Devices.Parse("0,2", () => 4));
+        Assert.Equal(["cuda:1"], Devices.Parse("cuda:1", () => 2));
     }
 
     [Fact]
@@ -18,7 +18,7 @@ public class DeviceSlotsTests
     {
         Assert.Equal(["cuda:0", "cuda:1", "cuda:2"], Devices.Parse("all", () => 3));
         Assert.Equal(["cpu"], Devices.Parse("all", () => 0));
-        var n = YoloSweep.Torch.torch.cuda.device_count(); // without a count, "all" asks libtorch
+        var n = Devices.CudaDeviceCount(); // without a count, "all" asks the NVIDIA driver (no libtorch in the agent)
         Assert.Equal(n == 0 ? ["cpu"] : Enumerable.Range(0, n).Select(i => $"cuda:{i}").ToArray(), Devices.Parse("all"));
     }
 
@@ -31,5 +31,14 @@ public class DeviceSlotsTests
     {
         var e = Assert.Throws<ArgumentException>(() => Devices.Parse(text));
         Assert.Contains($"devices '{text}'", e.Message);
+    }
+
+    [Fact]
+    public void Gpu_indices_this_machine_lacks_are_refused_when_the_host_starts_not_when_each_trial_fails()
+    {
+        var none = Assert.Throws<ArgumentException>(() => Devices.Parse("0,1", () => 0));
+        Assert.Contains("this machine has no CUDA device; use --devices cpu", none.Message);
+        var two = Assert.Throws<ArgumentException>(() => Devices.Parse("1,2", () => 2));
+        Assert.Contains("this machine has 2 CUDA device(s), indices 0..1", two.Message);
     }
 }

@@ -1,11 +1,13 @@
 using Xunit.Abstractions;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Contracts.Trials;
+using YoloSweep.Trainer.Optim;
+using YoloSweep.Trainer.Tests;
+using YoloSweep.Torch;
+using YoloSweep.Worker;
 using YoloSweep.Trainer.Engine;
-using YoloSweep.Trainer.Host;
 using EpochReport = YoloSweep.Contracts.Trials.EpochReport;
 
-namespace YoloSweep.Trainer.Tests;
+namespace YoloSweep.Worker.Tests;
 
 /// <summary>The real trial executor, in process: a trial of the tiny v8 model on the tiny synth set, then a
 /// re-leased attempt that resumes from the trial folder's checkpoint.</summary>
@@ -32,7 +34,7 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", shared);
         var work = WorkDir();
         var spec = Spec(4);
-        var exec = new TrialExecutorFactory(() => new TrainingTrialExecutor()).For(spec);
+        var exec = TrialExecutors.For(spec);
         Assert.IsType<TrainingTrialExecutor>(exec);
 
         // attempt 1 is cut off after epoch 2 (the lease expired): cancel once the second epoch is reported
@@ -74,12 +76,12 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         var specPath = Path.Combine(work, "trial.json");
         File.WriteAllText(specPath, YoloSweep.Contracts.Json.Serialize(spec));
         var stdout = new StringWriter();
-        var code = await TrialProcess.RunAsync(specPath, work, false, new TrialExecutorFactory(() => new TrainingTrialExecutor()), stdout, new StringWriter(), default);
+        var code = await TrialProcess.RunAsync(specPath, work, false, TrialExecutors.For, stdout, new StringWriter(), default);
         Assert.True(code == 0, stdout.ToString());
         var finished = System.Text.Json.Nodes.JsonNode.Parse(stdout.ToString().Trim().Split('\n')[^1])!;
         Assert.Equal("finished", (string?)finished["event"]);
 
-        var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(work, TrialProcess.MetricsFile)))!.AsObject();
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(work, TrialProcessProtocol.MetricsFile)))!.AsObject();
         // the agreed contract, at the top level, equal to what the child reported
         foreach (var k in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
             Assert.Equal((double)finished["metrics"]![k]!, (double)doc[k]!);
@@ -97,7 +99,7 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
             Assert.InRange((double)c["map50"]!, 0, 1);
         }
         Assert.Equal([1, 2], doc["per_epoch"]!.AsArray().Select(e => (int)e!["epoch"]!));
-        Assert.False(File.Exists(Path.Combine(work, TrialProcess.MetricsFile + ".tmp")));
+        Assert.False(File.Exists(Path.Combine(work, TrialProcessProtocol.MetricsFile + ".tmp")));
         Directory.Delete(work, true);
     }
 
@@ -129,5 +131,33 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         var e = await Assert.ThrowsAsync<TrainingException>(() => new TrainingTrialExecutor().RunAsync(spec, work, false, _ => { }, default));
         Assert.Contains("loss became", e.Message);
         Directory.Delete(work, true);
+    }
+
+    [Fact]
+    public void Trial_optimizer_names_resolve_with_their_lr0_defaults_and_an_unknown_one_is_a_setup_error_listing_the_valid_ones()
+    {
+        var shared = Path.GetDirectoryName(synth.Dir)!;
+        TrialSpec Spec(string optimizer, SortedDictionary<string, string>? extra = null) => new()
+        {
+            Sweep = "optim-test", Model = Fixtures.TinyModel("tiny-v8"), Scale = "n",
+            Data = Path.GetRelativePath(shared, synth.Yaml),
+            Train = new TrainSettings { Optimizer = optimizer, Extra = extra ?? new(StringComparer.Ordinal) },
+        };
+        TrainOptions Options(TrialSpec s) => TrainingTrialExecutor.Options(s, "work", false, shared, "cpu");
+
+        Assert.Equal(("AdamW", 0.001), (Options(Spec("AdamW")).Optim.Optimizer, Options(Spec("AdamW")).Optim.Lr0));
+        Assert.Equal(("Adam", 0.001), (Options(Spec("Adam")).Optim.Optimizer, Options(Spec("Adam")).Optim.Lr0));
+        Assert.Equal(("SGD", 0.01), (Options(Spec("SGD")).Optim.Optimizer, Options(Spec("SGD")).Optim.Lr0));
+        Assert.Equal(("SGD", 0.01), (Options(Spec("auto")).Optim.Optimizer, Options(Spec("auto")).Optim.Lr0));
+        Assert.Equal(0.004, Options(Spec("AdamW", new(StringComparer.Ordinal) { ["lr0"] = "0.004" })).Optim.Lr0);
+
+        var e = Assert.Throws<TrialSetupException>(() => Options(Spec("Lion")));
+        output.WriteLine(e.Message);
+        Assert.Contains("optimizer 'Lion' is not supported", e.Message);
+        Assert.Contains("valid optimizers: SGD, Adam, AdamW, auto", e.Message);
+
+        // the library entry point rejects it the same way before any training
+        var a = Assert.Throws<ArgumentException>(() => Optimizers.Build(new torch.nn.Linear(2, 2), new OptimOptions(Optimizer: "RMSProp"), 0));
+        Assert.Contains("valid optimizers: SGD, Adam, AdamW, auto", a.Message);
     }
 }
