@@ -26,6 +26,7 @@ public sealed class TrialGrain(
 
     DateTimeOffset _expires;
     IGrainTimer? _timer;
+    Task _reminderOps = Task.CompletedTask;
 
     TrialRecord T => state.State;
     DateTimeOffset Now => clock.Now;
@@ -55,7 +56,7 @@ public sealed class TrialGrain(
         });
         _expires = expires;
         ArmTimer();
-        await WatchWithReminder(true);
+        WatchWithReminder(true);
         return new LeaseGrant(T.Id, token, attempt, Resume: token > 1, expires, T.Spec);
     }
 
@@ -96,7 +97,7 @@ public sealed class TrialGrain(
             State = TrialState.Succeeded, Metrics = metrics, Artifacts = artifacts, Error = null, LeaseExpiresAt = null, FinishedAt = Now,
             NewEvents = [Event("succeeded", token, T.HostId, $"map50_95 {metrics.Map50_95:0.####}")],
         });
-        await EndLease();
+        EndLease();
         return ReportStatus.Accepted;
     }
 
@@ -117,7 +118,7 @@ public sealed class TrialGrain(
             State = TrialState.Pending, Attempt = T.Attempt - 1, Error = reason, HostId = null, LeaseExpiresAt = null, NotBefore = Now,
             NewEvents = [Event("released", token, T.HostId, reason)],
         });
-        await EndLease();
+        EndLease();
         return ReportStatus.Accepted;
     }
 
@@ -129,7 +130,7 @@ public sealed class TrialGrain(
             State = TrialState.Cancelled, SweepCancelled = true, LeaseExpiresAt = null, FinishedAt = Now,
             NewEvents = [Event("cancelled", T.Token, T.HostId, "sweep cancelled")],
         });
-        await EndLease();
+        EndLease();
         return true;
     }
 
@@ -150,7 +151,7 @@ public sealed class TrialGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!await ExpireIfDue() && !(state.RecordExists && T.State.IsLeased())) await WatchWithReminder(false);
+        if (!await ExpireIfDue() && !(state.RecordExists && T.State.IsLeased())) WatchWithReminder(false);
     }
 
     /// <summary>Why a report with this token must be refused, or null when it comes from the current lease.</summary>
@@ -170,7 +171,7 @@ public sealed class TrialGrain(
         await Commit(final
             ? T with { State = TrialState.Failed, Error = reason, LeaseExpiresAt = null, FinishedAt = Now, NewEvents = [Event("failed", T.Token, T.HostId, detail)] }
             : T with { State = TrialState.Pending, Error = reason, HostId = null, LeaseExpiresAt = null, NotBefore = Now + backoff, NewEvents = [Event("retry", T.Token, T.HostId, detail)] });
-        await EndLease();
+        EndLease();
     }
 
     /// <summary>Writes the next state, then makes it current and tells the scheduler and the host (one-way).</summary>
@@ -199,11 +200,11 @@ public sealed class TrialGrain(
             GrainFactory.GetGrain<ITrainerHostGrain>(host).LeaseEnded(T.Id).Ignore();
     }
 
-    async Task EndLease()
+    void EndLease()
     {
         _timer?.Dispose();
         _timer = null;
-        await WatchWithReminder(false);
+        WatchWithReminder(false);
     }
 
     void ArmTimer()
@@ -214,19 +215,27 @@ public sealed class TrialGrain(
         else _timer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>The reminder wakes this trial if its silo dies while the lease is held; it is not needed otherwise.</summary>
-    async Task WatchWithReminder(bool on)
+    /// <summary>
+    /// The reminder wakes this trial if its silo dies while the lease is held; it is not needed otherwise. Registering
+    /// it is a write to the reminder table and waits for the cluster's reminder service, so it runs after the reply, in
+    /// order with the trial's other reminder changes: a transition never waits for it. A reminder that outlives its
+    /// lease removes itself when it fires.
+    /// </summary>
+    void WatchWithReminder(bool on)
     {
-        try
+        _reminderOps = _reminderOps.ContinueWith(async _ =>
         {
-            if (on) await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
-            else if (await this.GetReminder(ReminderName) is { } r) await this.UnregisterReminder(r);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The transition is written already; the timer still watches the lease. Log and go on.
-            log.LogWarning("Trial {Trial}: cannot {What} its lease reminder: {Error}", T.Id, on ? "register" : "remove", e.Message);
-        }
+            try
+            {
+                if (on) await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+                else if (await this.GetReminder(ReminderName) is { } r) await this.UnregisterReminder(r);
+            }
+            catch (Exception e)
+            {
+                // The transition is written already and the timer watches the lease: log and go on.
+                log.LogWarning("Trial {Trial}: cannot {What} its lease reminder: {Error}", T.Id, on ? "register" : "remove", e.Message);
+            }
+        }, TaskScheduler.Current).Unwrap();
     }
 
     TrialEventRow Event(string kind, long token, string? host, string? detail) => new(Now, kind, token, host, detail);
