@@ -120,7 +120,7 @@ public static class BatchImages
 
     /// <summary>The plots' sans-serif typeface (DejaVu Sans when installed).</summary>
     internal static SKTypeface Typeface => s_typeface.Value;
-    static readonly Lazy<SKTypeface> s_typeface = new(() => ScottPlot.Fonts.GetTypeface(ScottPlot.Fonts.Sans, false, false));
+    static readonly Lazy<SKTypeface> s_typeface = new(() => ScottPlot.Fonts.GetTypeface(RunPlots.FontFamily, false, false));
 
     /// <summary>(B, 3, S, S) float in [0, 1] → (B, S, S, 3) uint8.</summary>
     static Tensor HwcBytes(Tensor images)

@@ -11,10 +11,23 @@ public static class RunPlots
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>An empty multiplot (ScottPlot's constructor adds one plot).</summary>
+    static Multiplot NewMultiplot()
+    {
+        var m = new Multiplot();
+        while (m.Count() > 0) m.RemovePlot(m.GetPlot(0));
+        return m;
+    }
+
+    /// <summary>DejaVu Sans when installed (`make deps`), else ScottPlot's default (whose "Sans" may be a serif face).</summary>
+    internal static string FontFamily => s_font.Value;
+    static readonly Lazy<string> s_font = new(() =>
+        Fonts.GetTypeface("DejaVu Sans", false, false) is { FamilyName: "DejaVu Sans" } ? "DejaVu Sans" : Fonts.Default);
+
     static Plot NewPlot()
     {
         var plt = new Plot();
-        plt.Font.Set(Fonts.Sans);
+        plt.Font.Set(FontFamily);
         return plt;
     }
 
@@ -36,7 +49,7 @@ public static class RunPlots
         List<string> top = [.. train, "metrics/precision(B)", "metrics/recall(B)"];
         List<string> bottom = [.. val, "metrics/mAP50(B)", "metrics/mAP50-95(B)"];
         var cols = Math.Max(top.Count, bottom.Count);
-        var multi = new Multiplot();
+        var multi = NewMultiplot();
         var layout = new ScottPlot.MultiplotLayouts.CustomGrid();
         foreach (var (names, row) in new[] { (top, 0), (bottom, 1) })
             for (var c = 0; c < names.Count; c++)
@@ -47,7 +60,7 @@ public static class RunPlots
                 var line = plt.Add.Scatter(epochs, ys);
                 line.LegendText = "results";
                 line.MarkerSize = 5;
-                if (ys.Length >= 3)
+                if (ys.Length >= 10)  // a sigma-3 filter over fewer epochs is a flat line that says nothing
                 {
                     var smooth = plt.Add.Scatter(epochs, Gaussian(ys, 3));
                     smooth.LegendText = "smooth";
@@ -59,6 +72,7 @@ public static class RunPlots
                 plt.XLabel("epoch", size: 12);
                 plt.YLabel(names[c].StartsWith("metrics/") ? names[c]["metrics/".Length..].Replace("(B)", "") : "loss", size: 12);
                 if (row == 0 && c == 0) plt.ShowLegend(Alignment.UpperRight);
+                else plt.HideLegend();
                 multi.AddPlot(plt);
                 layout.Set(plt, new GridCell(row, c, 2, cols));
             }
@@ -136,6 +150,8 @@ public static class RunPlots
             m.LegendText = meanLabel(mean);
         }
         plt.Axes.SetLimits(0, 1, 0, 1.02);
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
+        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
         plt.Title(title);
         plt.XLabel(xlabel);
         plt.YLabel(ylabel);
@@ -160,7 +176,7 @@ public static class RunPlots
                 for (var t = 0; t < n; t++)
                     data[p, t] = normalized ? (norm[p, t] < 0.005 ? double.NaN : norm[p, t]) : (cm.Matrix[p, t] == 0 ? double.NaN : cm.Matrix[p, t]);
             var hm = plt.Add.Heatmap(data);
-            hm.Colormap = new ScottPlot.Colormaps.Blues();
+            hm.Colormap = new ScottPlot.Colormaps.Blues().Reversed();  // white for 0 up to dark blue, as matplotlib's Blues
             hm.NaNCellColor = Colors.White;
             hm.Extent = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
             var max = 0.0;
@@ -179,8 +195,12 @@ public static class RunPlots
             var pos = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
             plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(pos, ticks);
             plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(pos.Select(i => n - 1 - i).ToArray(), ticks);
-            plt.Axes.Bottom.TickLabelStyle.Rotation = -45;
-            plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            if (ticks.Sum(t => t.Length) > 60)
+            {
+                plt.Axes.Bottom.TickLabelStyle.Rotation = -90;
+                plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+                plt.Axes.Bottom.MinimumSize = ticks.Max(t => t.Length) * 8 + 40;
+            }
             plt.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
             plt.Grid.IsVisible = false;
             plt.Add.ColorBar(hm);
@@ -198,7 +218,7 @@ public static class RunPlots
     public static void Labels(IReadOnlyList<float[]> labels, IReadOnlyList<string> names, string path)
     {
         var nc = names.Count;
-        var multi = new Multiplot();
+        var multi = NewMultiplot();
         var counts = new double[nc];
         foreach (var l in labels) if ((int)l[0] < nc) counts[(int)l[0]]++;
         var bars = NewPlot();
