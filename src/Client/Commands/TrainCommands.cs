@@ -124,6 +124,12 @@ public static class TrainCommands
             Validate(o);
             try
             {
+                if (resuming && TrainingRun.ReadState(runDir) is { } state)
+                {
+                    if (state.EpochsDone >= state.Epochs || state.Stopped)
+                        throw new CliException($"--resume: {TrainCommands.Relative(Path.GetFullPath(runDir))} finished ({state.EpochsDone} of {state.Epochs} epochs{(state.Stopped ? ", stopped early" : "")}); nothing to resume — start a new run without --resume");
+                    TrainingRun.CheckResumable(state, o, DatasetConfig.Load(o.Data).Nc, Path.GetFullPath(runDir));
+                }
                 var result = TrainView.Run(o);
                 var names = DatasetConfig.Load(o.Data).Names;
                 AnsiConsole.WriteLine();

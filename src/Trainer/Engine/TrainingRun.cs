@@ -230,7 +230,7 @@ public static class TrainingRun
 
     /// <summary>A resumed run must be the run that was started: the same model, scale, classes, knobs, image size,
     /// epochs and batch (what weights/last.json records), or the checkpoint cannot be continued.</summary>
-    static void CheckResumable(TrainerState saved, TrainOptions o, int nc, string runDir)
+    public static void CheckResumable(TrainerState saved, TrainOptions o, int nc, string runDir)
     {
         var diffs = new List<string>();
         void Check<T>(string what, T was, T now) { if (!EqualityComparer<T>.Default.Equals(was, now)) diffs.Add($"{what} {was} (now {now})"); }
