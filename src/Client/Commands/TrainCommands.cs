@@ -71,7 +71,7 @@ public static class TrainCommands
                 else runDir = RunFolders.Resumable(projectDir, parse.GetValue(name)!).FirstOrDefault()
                     ?? throw new CliException($"--resume: no run under {projectDir}/ has a checkpoint (weights/last.json); name one with --name");
                 if (TrainingRun.ReadState(runDir) is null)
-                    throw new CliException($"--resume: {runDir} has no checkpoint to resume (weights/last.json and last.safetensors)");
+                    throw new CliException($"--resume: {runDir} has no checkpoint to resume (weights/last.json and last.safetensors); start it without --resume");
                 args = ReadArgs(Path.Combine(runDir, "args.yaml"));
             }
             else runDir = RunFolders.Next(projectDir, parse.GetValue(name)!, parse.GetValue(existOk));
@@ -126,9 +126,9 @@ public static class TrainCommands
             {
                 if (resuming && TrainingRun.ReadState(runDir) is { } state)
                 {
+                    TrainingRun.CheckResumable(state, o, DatasetConfig.Load(o.Data).Nc, Relative(Path.GetFullPath(runDir)));
                     if (state.EpochsDone >= state.Epochs || state.Stopped)
-                        throw new CliException($"--resume: {TrainCommands.Relative(Path.GetFullPath(runDir))} finished ({state.EpochsDone} of {state.Epochs} epochs{(state.Stopped ? ", stopped early" : "")}); nothing to resume — start a new run without --resume");
-                    TrainingRun.CheckResumable(state, o, DatasetConfig.Load(o.Data).Nc, Path.GetFullPath(runDir));
+                        throw new CliException($"--resume: {Relative(Path.GetFullPath(runDir))} finished ({state.EpochsDone} of {state.Epochs} epochs{(state.Stopped ? ", stopped early" : "")}); nothing to resume — start a new run without --resume");
                 }
                 var result = TrainView.Run(o);
                 var names = DatasetConfig.Load(o.Data).Names;

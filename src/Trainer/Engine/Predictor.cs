@@ -77,7 +77,10 @@ public sealed class Predictor(DetectionModel model, WeightsInfo info, Device dev
     /// <summary>"2 rectangles, 1 ellipse" (ultralytics' per-image summary), or "(no detections)".</summary>
     public static string Summary(ImagePrediction p) =>
         p.Boxes.Count == 0 ? "(no detections)"
-            : string.Join(", ", p.Boxes.GroupBy(b => b.Class).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.First().Name}{(g.Count() > 1 ? "s" : "")}"));
+            : string.Join(", ", p.Boxes.GroupBy(b => b.Class).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Plural(g.First().Name, g.Count())}"));
+
+    static string Plural(string name, int n) =>
+        n == 1 ? name : name.EndsWith('s') || name.EndsWith('x') || name.EndsWith("ch") || name.EndsWith("sh") ? name + "es" : name + "s";
 
     /// <summary>The image with its boxes drawn (same file name, under <paramref name="dir"/>).</summary>
     public static string SaveAnnotated(ImagePrediction p, Tensor hwc, IReadOnlyList<string> names, string dir)

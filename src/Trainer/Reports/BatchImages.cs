@@ -88,7 +88,7 @@ public static class BatchImages
         using var canvas = new SKCanvas(bmp);
         // ultralytics Annotator: line width ~0.3% of the image perimeter, at least 2 px
         var lw = Math.Max(2f, (h + w) / 2f * 0.003f);
-        DrawBoxes(canvas, boxes, names, 1f, 0, 0, lw, Math.Max(11f, lw * 5));
+        DrawBoxes(canvas, boxes, names, 1f, 0, 0, lw, Math.Max(9f, (h + w) / 2f * 0.035f));
         if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) WritePng(bmp, path);
         else WriteJpeg(bmp, path);
     }
