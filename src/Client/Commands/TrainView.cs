@@ -41,7 +41,7 @@ static class TrainView
                         {
                             batches?.StopTask();
                             val?.StopTask();
-                            batches = ctx.AddTask("", maxValue: b.Batches);
+                            batches = ctx.AddTask($"{b.Epoch + 1,4}/{b.Epochs}", maxValue: b.Batches);
                             val = null;
                         }
                         batches!.Description = $"{b.Epoch + 1,4}/{b.Epochs}  " + string.Join("  ", b.Losses.Select(kv => $"{kv.Key} {kv.Value:F3}")) + $"  inst {b.Instances,3}";
