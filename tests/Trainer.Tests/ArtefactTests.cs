@@ -29,7 +29,7 @@ public sealed class TinyRun : IDisposable
     public void Dispose()
     {
         Synth.Dispose();
-        if (Environment.GetEnvironmentVariable("TMPKEEP") == null) try { Directory.Delete(Dir, true); } catch (IOException) { }
+        try { Directory.Delete(Dir, true); } catch (IOException) { }
     }
 }
 

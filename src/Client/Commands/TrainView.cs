@@ -54,7 +54,7 @@ static class TrainView
                         val.Value = b.Batch;
                     }
                 });
-                result = TrainingRun.Run(o, progress, batches: batchProgress);
+                result = TrainingRun.Run(o, progress, log: ValCommand.WarningsToStderr(), batches: batchProgress);
                 epochs.Value = epochs.MaxValue;
                 batches?.StopTask();
                 val?.StopTask();
@@ -74,7 +74,7 @@ static class TrainView
                 + string.Join(" ", b.Losses.Select(kv => string.Create(Inv, $"{kv.Key} {kv.Value:F4}"))) + $" eta {eta:mm\\:ss}");
             lastLine.Restart();
         });
-        return TrainingRun.Run(o, progress, batches: batchProgress);
+        return TrainingRun.Run(o, progress, log: ValCommand.WarningsToStderr(), batches: batchProgress);
     }
 
     public static string EpochLine(EpochReport r) =>

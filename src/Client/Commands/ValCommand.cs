@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Serilog;
 using Spectre.Console;
 using YoloSweep.Models;
 using YoloSweep.Torch;
@@ -49,12 +50,12 @@ public static class ValCommand
                 var runDir = Path.GetFullPath(RunFolders.Next(p.GetValue(project)!, p.GetValue(name)!, p.GetValue(existOk)));
                 Directory.CreateDirectory(runDir);
                 var sources = p.GetValue(split) == "train" ? cfg.Train : cfg.Val;
-                using var set = YoloDataset.Open(sources, cfg.Nc, size, cacheRam: false, split: p.GetValue(split)!);
+                using var set = YoloDataset.Open(sources, cfg.Nc, size, cacheRam: false, WarningsToStderr(), p.GetValue(split)!);
                 var loader = new DetectionLoader(set, Math.Max(1, p.GetValue(batch)), false, new AugmentOptions(), p.GetValue(workers));
                 var options = new ValOptions
                 {
                     Conf = p.GetValue(conf), Iou = p.GetValue(iou), Names = cfg.Names, PlotDir = p.GetValue(plots) ? runDir : null,
-                    Loss = TrainingRun.MakeOutputLoss(model, size), LossNames = TrainingRun.LossNames(model.Family),
+                    Loss = TrainingRun.MakeOutputLoss(model, size), LossNames = TrainingRun.LossNames(model.Family), Log = WarningsToStderr(),
                 };
                 var quiet = p.GetValue(json);
                 if (!quiet)
@@ -96,6 +97,12 @@ public static class ValCommand
             });
         return r!;
     }
+
+    /// <summary>The engine's warnings (skipped images and label lines, plots that could not be drawn) as
+    /// "warning: …" lines on stderr, beside the command's own output.</summary>
+    public static Serilog.ILogger WarningsToStderr() => new Serilog.LoggerConfiguration().MinimumLevel.Warning()
+        .WriteTo.Console(outputTemplate: "warning: {Message:lj}{NewLine}", standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
+        .CreateLogger();
 
     /// <summary>The table ultralytics prints after validation: all, then one row per class that has labels.</summary>
     public static Table ClassTable(IReadOnlyList<ClassMetrics> perClass, IReadOnlyList<string> names, int images, double p, double r, double map50, double map)

@@ -56,6 +56,7 @@ public sealed class Predictor(DetectionModel model, WeightsInfo info, Device dev
                 var infer = sw.Elapsed.TotalMilliseconds;
                 sw.Restart();
                 det = Validator.Postprocess(model.Family, decoded, conf, iou, multiLabel: false, maxDet)[0].cpu();
+                if (model.Family == "v10") det = Validator.FilterConf(det, conf);  // top-k keeps low scores; NMS filtered already
                 det = Validator.ScaleBoxes(det, ratio, padW, padH, w0, h0);
                 var v = det.size(0) > 0 ? det.contiguous().ToArray<float>() : [];
                 var boxes = Enumerable.Range(0, v.Length / 6).Select(k =>

@@ -35,14 +35,14 @@ public static class TrainingRun
         var weightsDir = Path.Combine(runDir, "weights");
         Directory.CreateDirectory(weightsDir);
         // every run leaves a readable train.log beside its results, whoever else listens to the log
-        using var fileLog = new LoggerConfiguration().MinimumLevel.Information()
+        using var file = new LoggerConfiguration().MinimumLevel.Information()
             .WriteTo.File(Path.Combine(runDir, "train.log"), outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}")
-            .WriteTo.Logger(log ?? Log.Logger)
             .CreateLogger();
-        try { return Train(o, runDir, weightsDir, progress, batches, fileLog, ct); }
+        using var both = new LoggerConfiguration().MinimumLevel.Information().WriteTo.Logger(file).WriteTo.Logger(log ?? Log.Logger).CreateLogger();
+        try { return Train(o, runDir, weightsDir, progress, batches, both, ct); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            fileLog.Error("Training stopped: {Reason}", e.Message);
+            file.Error("Training stopped: {Reason}", e.Message);  // the caller reports it; the log keeps it
             throw;
         }
     }
@@ -60,7 +60,8 @@ public static class TrainingRun
         var trainLoader = new DetectionLoader(trainSet, o.Batch, true, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
         var valLoader = new DetectionLoader(valSet, Math.Max(o.Batch * 2, 1), false, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
         RunReports.WriteArgsYaml(Path.Combine(runDir, "args.yaml"), o, runDir);
-        if (o.Plots && saved is null) RunPlots.Labels(trainSet.Samples.SelectMany(x => x.Labels).ToList(), cfg.Names, Path.Combine(runDir, "labels.jpg"));
+        if (o.Plots && saved is null)
+            RunPlots.Try("labels.jpg", () => RunPlots.Labels(trainSet.Samples.SelectMany(x => x.Labels).ToList(), cfg.Names, Path.Combine(runDir, "labels.jpg")), log);
 
         DetectionModel Build() { manual_seed((ulong)o.Seed); return ModelCatalog.Build(o.Model, o.Scale, cfg.Nc, o.Knobs); }
         var model = Build();
@@ -135,7 +136,7 @@ public static class TrainingRun
                 using var scope = NewDisposeScope();
                 var ni = i + nb * epoch;
                 if (o.Plots && ni < 3)
-                    BatchImages.Save(b.Images, BatchImages.FromTargets(b.Targets, o.ImgSize, b.Size), cfg.Names, Path.Combine(runDir, $"train_batch{ni}.jpg"));
+                    RunPlots.Try($"train_batch{ni}.jpg", () => BatchImages.Save(b.Images, BatchImages.FromTargets(b.Targets, o.ImgSize, b.Size), cfg.Names, Path.Combine(runDir, $"train_batch{ni}.jpg")), log);
                 var accumulate = schedule.Apply(opt, ni, epoch);
                 Tensor items;
                 try { items = dp.ForwardBackward(b.Images, b.Targets, lossFn); }
@@ -214,7 +215,7 @@ public static class TrainingRun
             else ema.CopyTo(emaModel);
             var final = Validator.Evaluate(emaModel, valLoader, devices[0], new ValOptions
             {
-                Loss = valLoss, LossNames = lossNames, Names = cfg.Names, PlotDir = o.Plots && done ? runDir : null,
+                Loss = valLoss, LossNames = lossNames, Names = cfg.Names, PlotDir = o.Plots && done ? runDir : null, Log = log,
             }, ct);
             summary = final.Summary;
             if (done) log.Information("Validating {Best} (epoch {Epoch}): {Table}", bestPath, bestEpoch + 1, "\n" + RunReports.ClassTable(summary, cfg.Names));
@@ -223,7 +224,7 @@ public static class TrainingRun
             main.ParameterCount, gflops, Latency(emaModel, o.ImgSize, devices[0]),
             state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass) { Images = summary.Images, BestEpoch = bestEpoch + 1 };
         RunReports.WriteMetricsJson(Path.Combine(runDir, "metrics.json"), result, cfg.Names, reports);
-        if (o.Plots) RunPlots.Results(csv, runDir);
+        if (o.Plots) RunPlots.Try("results.png", () => RunPlots.Results(csv, runDir), log);
         log.Information("Results saved to {Run}", runDir);
         return result;
     }

@@ -23,6 +23,8 @@ public sealed record ValOptions
     public string[] LossNames { get; init; } = [];
     /// <summary>(batches done, batches in all) after every batch.</summary>
     public Action<int, int>? OnBatch { get; init; }
+    /// <summary>Where a plot that could not be drawn is reported.</summary>
+    public Serilog.ILogger? Log { get; init; }
 }
 
 /// <summary>One validation pass: the metrics, the mean validation losses (train-time loss on val batches, as
@@ -48,11 +50,12 @@ public static class Validator
         family switch
         {
             "v5" => Metrics.Nms.NonMaxSuppression(decoded, conf, iou, multiLabel, maxDet),
-            "v10" => OneToOne.TopK(decoded, maxDet).Select(d => FilterConf(d, conf)).ToArray(),
+            "v10" => OneToOne.TopK(decoded, maxDet),
             _ => Metrics.Nms.NonMaxSuppressionNoObj(decoded, conf, iou, multiLabel, maxDet),
         };
 
-    static Tensor FilterConf(Tensor d, double conf)
+    /// <summary>The detections (n, 6) above a confidence (the v10 predictor's filter after its top-k).</summary>
+    public static Tensor FilterConf(Tensor d, double conf)
     {
         if (conf <= 0) return d;
         using var keep = d.select(1, 4).gt(conf);
@@ -133,8 +136,9 @@ public static class Validator
                 {
                     // drawn in the letterboxed frame the model saw, as ultralytics' val_batch*.jpg
                     var names = o.Names.Count > 0 ? o.Names : Enumerable.Range(0, nc).Select(c => c.ToString()).ToList();
-                    BatchImages.Save(b.Images, BatchImages.FromTargets(t, s, b.Size), names, Path.Combine(dir, $"val_batch{batches}_labels.jpg"));
-                    BatchImages.Save(b.Images, dets.Select(d => BatchImages.FromDetections(d, 0.25)).ToList(), names, Path.Combine(dir, $"val_batch{batches}_pred.jpg"));
+                    var k = batches;
+                    RunPlots.Try($"val_batch{k}_labels.jpg", () => BatchImages.Save(b.Images, BatchImages.FromTargets(t, s, b.Size), names, Path.Combine(dir, $"val_batch{k}_labels.jpg")), o.Log);
+                    RunPlots.Try($"val_batch{k}_pred.jpg", () => BatchImages.Save(b.Images, dets.Select(d => BatchImages.FromDetections(d, 0.25)).ToList(), names, Path.Combine(dir, $"val_batch{k}_pred.jpg")), o.Log);
                 }
                 batches++;
                 o.OnBatch?.Invoke(batches, nb);
@@ -147,8 +151,8 @@ public static class Validator
         if (o.PlotDir is { } plotDir)
         {
             var names = o.Names.Count > 0 ? o.Names : Enumerable.Range(0, nc).Select(c => c.ToString()).ToList();
-            RunPlots.Curves(summary, names, plotDir);
-            RunPlots.Confusion(confusion, names, plotDir);
+            RunPlots.Try("curves", () => RunPlots.Curves(summary, names, plotDir), o.Log);
+            RunPlots.Try("confusion matrix", () => RunPlots.Confusion(confusion, names, plotDir), o.Log);
         }
         return new ValResult(summary, losses, confusion, inferMs / images, postMs / images);
     }

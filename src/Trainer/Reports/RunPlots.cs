@@ -11,6 +11,17 @@ public static class RunPlots
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Draws one plot; a failure (a missing font or native library, a full disk) is logged as a warning and
+    /// never stops a training run or a validation: the numbers matter more than their pictures.</summary>
+    public static void Try(string what, Action draw, Serilog.ILogger? log = null)
+    {
+        try { draw(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            (log ?? Serilog.Log.Logger).Warning("Plot {What} skipped: {Error}", what, e.Message);
+        }
+    }
+
     /// <summary>An empty multiplot (ScottPlot's constructor adds one plot).</summary>
     static Multiplot NewMultiplot()
     {
