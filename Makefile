@@ -7,13 +7,15 @@ NATIVE_DIR := $(ROOT)/build/native
 # Another libtorch (e.g. a CUDA one from a PyTorch install): make native TORCH_CMAKE_PREFIX=/path/to/share/cmake
 TORCH_CMAKE_PREFIX ?=
 APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
+# The text of the run plots (results.png, curves, batch images): ScottPlot/SkiaSharp read fonts from /usr/share/fonts.
+FONT_PACKAGES := fonts-dejavu-core
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
 .PHONY: deps native build test demo bench bench-torch bench-models bench-trainer bench-orchestration clean
 
 # Installs only what is missing; a no-op (one dpkg query) when all is there.
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES) $(FONT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \

@@ -23,6 +23,8 @@ public static class CliRoot
             TrainerCommand.Build(),      // trainer — a trainer host agent
             ModelCommands.Build(),       // model info|run — the model zoo
             TrainCommands.Build(),       // train — one training run
+            ValCommand.Build(),          // val — validate a weights file on a dataset
+            PredictCommand.Build(),      // predict — detect objects in images with a weights file
             DataCommands.Build(),        // data synth — a synthetic detection dataset
         ];
         foreach (var group in groups) root.Subcommands.Add(group);

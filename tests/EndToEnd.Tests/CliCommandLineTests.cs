@@ -260,6 +260,56 @@ public partial class CliCommandLineTests
         CheckValues(line, result, line.Env);
     }
 
+    // ---- the README's single-machine commands, executed ----
+
+    /// <summary>The README's one-machine commands that need no GPU and no Silo: `data synth`, `train`, `val`,
+    /// `predict`, `model info`, `model run`, in the order the README shows them.</summary>
+    static List<CommandLine> SingleMachineReadmeLines() =>
+        DocCommandLinesOf("README.md").Where(l => l.Args.Length > 0 && l.Args[0] is "data" or "train" or "val" or "predict" or "model").ToList();
+
+    /// <summary>What the test changes so that CI stays fast, and nothing else: 32 + 8 synth images at 64 px
+    /// instead of 800 + 200 at 128, and 1 epoch instead of the README's 30 (everything else runs as written).</summary>
+    static string[] Shrunk(string[] args)
+    {
+        if (args is ["data", "synth", ..]) return [.. args, "--train", "32", "--val", "8", "--imgsz", "64"];
+        var a = args.ToArray();
+        var i = Array.IndexOf(a, "--epochs");
+        if (args[0] == "train" && i >= 0) a[i + 1] = "1";
+        return a;
+    }
+
+    [Fact]
+    public async Task The_README_single_machine_commands_run_as_written_on_a_fresh_checkout()
+    {
+        var lines = SingleMachineReadmeLines();
+        Assert.Contains(lines, l => l.Args[0] == "train");
+        Assert.Contains(lines, l => l.Args[0] == "val");
+        Assert.Contains(lines, l => l.Args[0] == "predict");
+        // a folder that looks like a fresh clone to the commands: the repository's files (here only tests/, which the
+        // model run lines read) and no runs/
+        var dir = Directory.CreateTempSubdirectory("yolosweep-readme-").FullName;
+        Directory.CreateSymbolicLink(Path.Combine(dir, "tests"), Repo.PathOf("tests"));
+        try
+        {
+            foreach (var line in lines)
+            {
+                var args = Shrunk(line.Args);
+                var (code, stdout, stderr) = await YoloSweep.Testing.CliProcess.RunAsync(dir, args, timeout: TimeSpan.FromMinutes(4));
+                Assert.True(code == 0, $"{line} exited {code}\n{stdout}\n{stderr}");
+            }
+            // what the README says each step leaves
+            foreach (var file in new[]
+                     {
+                         "runs/shared/data/shapes/data.yaml", "runs/train/weights/best.safetensors", "runs/train/results.png", "runs/train/args.yaml",
+                         "runs/val/metrics.json", "runs/val/confusion_matrix.png", "runs/predict/predictions.json", "runs/predict/val_00000.png",
+                         "runs/yolov5_n.out.safetensors", "runs/yolov8n.out.safetensors",
+                     })
+                Assert.True(File.Exists(Path.Combine(dir, file)), $"{file} missing after the README's commands");
+            Assert.False(Directory.Exists(Path.Combine(dir, "runs", "train2")), "the README's val/predict read runs/train: it must be the only training run");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [GeneratedRegex(@"^```(\w*)\n(.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex FencedBlock();
 }

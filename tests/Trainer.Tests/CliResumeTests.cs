@@ -42,9 +42,10 @@ public class CliResumeTests(ITestOutputHelper output)
         }
         var dir = Path.Combine(Path.GetTempPath(), "ys-cli-resume-" + Guid.NewGuid().ToString("N")[..8]);
         var yaml = Synth.Write(new SynthOptions(Path.Combine(dir, "data"), Train: 64, Val: 8, ImgSize: 64, Seed: 4));
-        var project = Path.Combine(dir, "run");
+        var project = Path.Combine(dir, "runs");
         var args = $"train --model \"{Fixtures.TinyModel("tiny-v5")}\" --data \"{yaml}\" --epochs 8 --imgsz 64 --batch 8 --project \"{project}\" --seed 3";
-        var csv = Path.Combine(project, "results.csv");
+        var run = Path.Combine(project, "train");  // --name defaults to train; --resume finds it without one
+        var csv = Path.Combine(run, "results.csv");
         using (var p = Start(dll, args))
         {
             var sw = Stopwatch.StartNew();
@@ -72,7 +73,8 @@ public class CliResumeTests(ITestOutputHelper output)
         // the resumed process continued after the checkpoint: the epochs finished before the kill are kept as they were
         // (a checkpoint is written after its csv row, so the row of an epoch killed mid-checkpoint may be redone)
         Assert.Equal(killedRows.Take(before), rows.Take(before));
-        Assert.True(File.Exists(Path.Combine(project, "metrics.json")));
+        Assert.True(File.Exists(Path.Combine(run, "metrics.json")));
+        Assert.False(Directory.Exists(Path.Combine(project, "train2")), "--resume continued runs/train, it did not start train2");
         Directory.Delete(dir, true);
     }
 }

@@ -52,8 +52,9 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
         Assert.StartsWith(model == "tiny-v10" ? "epoch,train/box_om,train/cls_om,train/dfl_om,train/box_oo," : "epoch,train/box_loss,", csv[0]);
         Assert.Contains("metrics/mAP50-95(B)", csv[0]);
         Assert.True(File.Exists(Path.Combine(project, "metrics.json")));
-        Assert.Contains("<polyline", File.ReadAllText(Path.Combine(project, "results.svg")));
-        Assert.Contains("<polyline", File.ReadAllText(Path.Combine(project, "PR_curve.svg")));
+        Assert.Contains("metrics/mAP50-95(B)", File.ReadAllText(Path.Combine(project, "results.svg")));
+        foreach (var png in new[] { "results.png", "PR_curve.png" })
+            using (var img = image.read(Path.Combine(project, png))) Assert.Equal(3, img.size(2));
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(project, "metrics.json")))!;
         foreach (var k in new[] { "map50", "map50_95", "precision", "recall", "fitness", "params", "gflops", "latency_ms", "epochs", "train_seconds", "images_per_second" })
             Assert.NotNull(json[k]);

@@ -21,6 +21,7 @@ public static class DataCommands
             {
                 var yaml = Synth.Write(new SynthOptions(parse.GetValue(outDir)!, parse.GetValue(train), parse.GetValue(val), parse.GetValue(imgsz), parse.GetValue(seed)));
                 AnsiConsole.MarkupLineInterpolated($"wrote {parse.GetValue(train)} train + {parse.GetValue(val)} val images: {yaml}");
+                AnsiConsole.MarkupLineInterpolated($"next: yolosweep train --model yolov8 --scale n --data {TrainCommands.Relative(yaml)} --epochs 30 --imgsz {parse.GetValue(imgsz)}");
                 return 0;
             }
             catch (ArgumentException e)

@@ -5,13 +5,14 @@ using static YoloSweep.Torch.torch;
 namespace YoloSweep.Trainer.Data;
 
 /// <summary>A collated batch: images (B, 3, S, S) float in [0, 1], targets (n, 6) [image, class, x, y, w, h]
-/// normalised, and for validation the letterbox transform of each image back to its original pixels.</summary>
-public sealed class Batch(Tensor images, Tensor targets, int[] indices, (double ratio, double padW, double padH)[] letterbox) : IDisposable
+/// normalised, and for validation the letterbox of each image: (gain, padW, padH) with gain = letterboxed / original
+/// height, as yolov5's shapes[i][1] (scale_boxes divides by the height gain).</summary>
+public sealed class Batch(Tensor images, Tensor targets, int[] indices, (double gain, double padW, double padH)[] letterbox) : IDisposable
 {
     public Tensor Images { get; } = images;
     public Tensor Targets { get; } = targets;
     public int[] Indices { get; } = indices;
-    public (double ratio, double padW, double padH)[] Letterbox { get; } = letterbox;
+    public (double gain, double padW, double padH)[] Letterbox { get; } = letterbox;
     public int Size => Indices.Length;
     public void Dispose() { Images.Dispose(); Targets.Dispose(); }
 }
@@ -112,7 +113,7 @@ public sealed class DetectionLoader(YoloDataset data, int batchSize, bool train,
                 var resized = data.LoadResized(idx[j]);
                 var (h, w) = (resized.size(1), resized.size(2));
                 var (boxed, ratio, padW, padH) = Augment.Letterbox(resized, s, scaleUp: train);
-                lb[j] = (ratio * w / data.Shape(idx[j]).w0, padW, padH);
+                lb[j] = (ratio * h / data.Shape(idx[j]).h0, padW, padH);
                 labels = data.Samples[idx[j]].Labels.Select(l => Augment.NormToPixels(l, w * ratio, h * ratio, padW, padH)).ToList();
                 img = boxed;
                 if (train) (img, labels) = Augment.RandomAffine(img, labels, s, aug with { Scale = aug.Scale }, rng);

@@ -18,8 +18,10 @@ public sealed record TrainOptions
     public IReadOnlyDictionary<string, string> Knobs { get; init; } = new Dictionary<string, string>();
     public int Seed { get; init; } = 0;
     public bool Resume { get; init; }
-    /// <summary>Run folder: results.csv, metrics.json, plots, weights/.</summary>
+    /// <summary>Run folder: results.csv, args.yaml, metrics.json, train.log, plots, weights/.</summary>
     public string Project { get; init; } = "runs/train";
+    /// <summary>Write the plots (labels.jpg, train_batch*.jpg, results.png, curves, confusion matrix, val_batch*.jpg).</summary>
+    public bool Plots { get; init; } = true;
     public int Workers { get; init; } = 2;
     public int CloseMosaic { get; init; } = 10;
     public bool CacheRam { get; init; } = true;
@@ -36,12 +38,26 @@ public sealed record TrainOptions
 
 /// <summary>One epoch's numbers, reported as soon as the epoch is validated.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, IReadOnlyDictionary<string, double> Losses, double Precision, double Recall,
-    double Map50, double Map50_95, double Fitness, double Lr, double ImagesPerSecond, double Seconds);
+    double Map50, double Map50_95, double Fitness, double Lr, double ImagesPerSecond, double Seconds)
+{
+    /// <summary>The training losses on the validation set (empty when the epoch was not validated).</summary>
+    public IReadOnlyDictionary<string, double>? ValLosses { get; init; }
+}
+
+/// <summary>Progress inside an epoch, after every batch: phase "train" or "val", batch i of n, the running mean
+/// losses (train), the instances in the batch and the seconds since the phase started.</summary>
+public sealed record BatchReport(string Phase, int Epoch, int Epochs, int Batch, int Batches, IReadOnlyDictionary<string, double> Losses,
+    int Instances, double Seconds);
 
 /// <summary>The final numbers of a run (metrics.json).</summary>
 public sealed record TrainResult(double Map50, double Map50_95, double Precision, double Recall, double Fitness, long Params,
     double Gflops, double LatencyMs, int Epochs, double TrainSeconds, double ImagesPerSecond, string RunDir,
-    IReadOnlyList<Metrics.ClassMetrics> PerClass);
+    IReadOnlyList<Metrics.ClassMetrics> PerClass)
+{
+    /// <summary>Validation images, and the epoch (1-based) of the best weights these numbers are of.</summary>
+    public int Images { get; init; }
+    public int BestEpoch { get; init; }
+}
 
 /// <summary>A run stopped for a reason the user must see (NaN loss, out of memory, bad data).</summary>
 public sealed class TrainingException(string message, Exception? inner = null) : Exception(message, inner);

@@ -16,28 +16,56 @@ namespace YoloSweep.Trainer.Engine;
 /// <summary>Trainer state saved beside the weights after every epoch (weights/last.json).</summary>
 public sealed record TrainerState(int EpochsDone, long EmaUpdates, int LastOptStep, double BestFitness, double TrainSeconds,
     long ImagesSeen, int Seed, string Model, int Epochs, int Batch, int ImgSize, int BestEpoch = 0, bool Stopped = false,
-    Dictionary<string, double>? GradScaler = null);
+    Dictionary<string, double>? GradScaler = null)
+{
+    // what --resume checks the command against (absent in files of older versions)
+    public string? Scale { get; init; }
+    public int Nc { get; init; }
+    public Dictionary<string, string>? Knobs { get; init; }
+}
 
 /// <summary>A YOLO training run: data in, trained weights, per-epoch results and final metrics out. This is the
 /// library entry point the CLI (`yolosweep train`) and the trial executor call.</summary>
 public static class TrainingRun
 {
-    public static TrainResult Run(TrainOptions o, IProgress<EpochReport>? progress = null, CancellationToken ct = default, ILogger? log = null)
+    public static TrainResult Run(TrainOptions o, IProgress<EpochReport>? progress = null, CancellationToken ct = default, ILogger? log = null,
+        IProgress<BatchReport>? batches = null)
     {
-        log ??= Log.Logger;
-        var devices = ParseDevices(o.Device);
-        var cfg = DatasetConfig.Load(o.Data);
         var runDir = Path.GetFullPath(o.Project);
         var weightsDir = Path.Combine(runDir, "weights");
         Directory.CreateDirectory(weightsDir);
+        // every run leaves a readable train.log beside its results, whoever else listens to the log
+        using var file = new LoggerConfiguration().MinimumLevel.Information()
+            .WriteTo.File(Path.Combine(runDir, "train.log"), outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+        using var both = new LoggerConfiguration().MinimumLevel.Information().WriteTo.Logger(file).WriteTo.Logger(log ?? Log.Logger).CreateLogger();
+        try { return Train(o, runDir, weightsDir, progress, batches, both, ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            file.Error("Training stopped: {Reason}", e.Message);  // the caller reports it; the log keeps it
+            throw;
+        }
+    }
+
+    static TrainResult Train(TrainOptions o, string runDir, string weightsDir, IProgress<EpochReport>? progress, IProgress<BatchReport>? batches,
+        ILogger log, CancellationToken ct)
+    {
+        var devices = ParseDevices(o.Device);
+        var cfg = DatasetConfig.Load(o.Data);
+        var lastJson = Path.Combine(weightsDir, "last.json");
+        var saved = o.Resume ? ReadState(runDir) : null;
+        if (saved is not null) CheckResumable(saved, o, cfg.Nc, runDir);
         using var trainSet = YoloDataset.Open(cfg.Train, cfg.Nc, o.ImgSize, o.CacheRam, log, "train");
         using var valSet = YoloDataset.Open(cfg.Val, cfg.Nc, o.ImgSize, o.CacheRam, log, "val");
         var trainLoader = new DetectionLoader(trainSet, o.Batch, true, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
         var valLoader = new DetectionLoader(valSet, Math.Max(o.Batch * 2, 1), false, o.Augment, o.Workers, prefetch: 4, seed: o.Seed);
+        RunReports.WriteArgsYaml(Path.Combine(runDir, "args.yaml"), o, runDir);
+        if (o.Plots && saved is null)
+            RunPlots.Try("labels.jpg", () => RunPlots.Labels(trainSet.Samples.SelectMany(x => x.Labels).ToList(), cfg.Names, Path.Combine(runDir, "labels.jpg")), log);
 
         DetectionModel Build() { manual_seed((ulong)o.Seed); return ModelCatalog.Build(o.Model, o.Scale, cfg.Nc, o.Knobs); }
         var model = Build();
-        var gflops = model.GFlops();  // thop convention at 640 (DESIGN §4), on the CPU before the model moves
+        var gflops = model.GFlops();  // thop convention at 640, on the CPU before the model moves
         using var dp = new DataParallel(Build, devices, model);
         using var emaModel = ModelCatalog.Build(o.Model, o.Scale, cfg.Nc, o.Knobs);
         emaModel.to(devices[0]);
@@ -60,11 +88,12 @@ public static class TrainingRun
             using (autocast("cuda")) (loss, items) = familyLoss(m, x, t);
             return (scaler.scale(loss), items);
         };
+        var valLoss = MakeOutputLoss(emaModel, o.ImgSize);
+        WeightsInfo Info(int epoch) => WeightsFile.Describe(main, o.Model, o.Scale, cfg.Names, o.ImgSize, epoch);
 
         var csv = Path.Combine(runDir, "results.csv");
-        var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize);
-        var lastJson = Path.Combine(weightsDir, "last.json");
-        if (o.Resume && ReadState(runDir) is { } saved)
+        var state = new TrainerState(0, 0, -1, 0, 0, 0, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize) { Scale = o.Scale, Nc = cfg.Nc, Knobs = new(o.Knobs) };
+        if (saved is not null)
         {
             state = saved;
             if (saved.GradScaler is { } gs) scaler.load_state_dict(gs);
@@ -76,7 +105,7 @@ public static class TrainingRun
         }
         else if (File.Exists(csv)) File.Delete(csv);
 
-        var reports = ReadReports(csv, lossNames);
+        var reports = RunReports.ReadCsv(csv, lossNames);
         var header = RunReports.Header(lossNames);
         var lastOptStep = state.LastOptStep;
         var trainSeconds = state.TrainSeconds;
@@ -85,9 +114,10 @@ public static class TrainingRun
         var bestEpoch = state.BestEpoch;
         var stopped = state.Stopped;
         DetectionSummary summary = DetectionSummary.Empty;
+        IReadOnlyDictionary<string, double>? valLosses = null;
         var stopAt = o.StopAfterEpochs is { } s ? Math.Min(o.Epochs, state.EpochsDone + s) : o.Epochs;
-        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, AMP {Amp}, accumulate {Acc}, {Optimizer} lr0 {Lr0} weight decay {Wd}",
-            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), useAmp, schedule.NominalAccumulate, Optimizers.Resolve(o.Optim.Optimizer), o.Optim.Lr0, schedule.WeightDecay);
+        log.Information("Training {Model}-{Scale} ({Family}, {Params} params, knobs {Knobs}) on {Data}: {Train} train / {Val} val images, {Epochs} epochs, batch {Batch}, {Imgsz} px, devices {Devices}, AMP {Amp}, accumulate {Acc}, {Optimizer} lr0 {Lr0} weight decay {Wd}; run folder {Run}",
+            o.Model, o.Scale, main.Family, main.ParameterCount, main.Knobs, cfg.YamlPath, trainSet.Count, valSet.Count, o.Epochs, o.Batch, o.ImgSize, string.Join(",", devices), useAmp, schedule.NominalAccumulate, Optimizers.Resolve(o.Optim.Optimizer), o.Optim.Lr0, schedule.WeightDecay, runDir);
 
         for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {
@@ -95,6 +125,7 @@ public static class TrainingRun
             manual_seed((ulong)SeedMix.Mix(o.Seed, epoch, 99));  // per-epoch torch RNG: a resumed epoch draws the same numbers
             foreach (var r in dp.Replicas) r.train();
             var mosaic = epoch < o.Epochs - o.CloseMosaic;
+            if (epoch == o.Epochs - o.CloseMosaic && o.CloseMosaic > 0) log.Information("Closing mosaic for the last {N} epochs", o.CloseMosaic);
             var sw = Stopwatch.StartNew();
             var sums = new double[lossNames.Length];
             var seen = 0;
@@ -104,6 +135,8 @@ public static class TrainingRun
                 using var b = batch;
                 using var scope = NewDisposeScope();
                 var ni = i + nb * epoch;
+                if (o.Plots && ni < 3)
+                    RunPlots.Try($"train_batch{ni}.jpg", () => BatchImages.Save(b.Images, BatchImages.FromTargets(b.Targets, o.ImgSize, b.Size), cfg.Names, Path.Combine(runDir, $"train_batch{ni}.jpg")), log);
                 var accumulate = schedule.Apply(opt, ni, epoch);
                 Tensor items;
                 try { items = dp.ForwardBackward(b.Images, b.Targets, lossFn); }
@@ -129,6 +162,8 @@ public static class TrainingRun
                 }
                 seen += b.Size;
                 i++;
+                batches?.Report(new BatchReport("train", epoch, o.Epochs, i, nb, lossNames.Select((n, k) => (n, sums[k] / i)).ToDictionary(x => x.n, x => x.Item2),
+                    (int)b.Targets.size(0), sw.Elapsed.TotalSeconds));
             }
             sw.Stop();
             trainSeconds += sw.Elapsed.TotalSeconds;
@@ -137,47 +172,89 @@ public static class TrainingRun
             if (o.ValEveryEpoch || lastEpoch)
             {
                 ema.CopyTo(emaModel);
-                summary = Validator.Run(emaModel, valLoader, devices[0], ct);
+                var vsw = Stopwatch.StartNew();
+                var val = Validator.Evaluate(emaModel, valLoader, devices[0], new ValOptions
+                {
+                    Loss = valLoss, LossNames = lossNames,
+                    OnBatch = (k, n) => batches?.Report(new BatchReport("val", epoch, o.Epochs, k, n, new Dictionary<string, double>(), 0, vsw.Elapsed.TotalSeconds)),
+                }, ct);
+                (summary, valLosses) = (val.Summary, val.Losses);
             }
             var losses = lossNames.Select((n, k) => (n, sums[k] / Math.Max(1, i))).ToDictionary(x => x.n, x => x.Item2);
             var report = new EpochReport(epoch, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, summary.Fitness,
-                opt.param_groups[Schedule.WeightGroup].lr, seen / sw.Elapsed.TotalSeconds, sw.Elapsed.TotalSeconds);
+                opt.param_groups[Schedule.WeightGroup].lr, seen / sw.Elapsed.TotalSeconds, sw.Elapsed.TotalSeconds) { ValLosses = valLosses };
             reports.Add(report);
-            RunReports.AppendCsv(csv, header, RunReports.Row(report, (opt.param_groups[0].lr, opt.param_groups[1].lr, opt.param_groups[2].lr)));
+            RunReports.AppendCsv(csv, header, RunReports.Row(report, lossNames, (opt.param_groups[0].lr, opt.param_groups[1].lr, opt.param_groups[2].lr)));
             if (summary.Fitness > best || epoch == 0)
             {
                 best = Math.Max(best, summary.Fitness);
                 bestEpoch = epoch;
-                safetensors.save_file(ema.State, Path.Combine(weightsDir, "best.safetensors"));
+                WeightsFile.Save(Path.Combine(weightsDir, "best.safetensors"), ema.State, Info(epoch + 1));
             }
             // ultralytics EarlyStopping: stop when fitness has not improved for `patience` epochs
             stopped = o.Patience > 0 && o.ValEveryEpoch && epoch - bestEpoch >= o.Patience && epoch < o.Epochs - 1;
             state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped,
-                useAmp ? scaler.state_dict() : null);
-            SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt);
+                useAmp ? scaler.state_dict() : null) { Scale = o.Scale, Nc = cfg.Nc, Knobs = new(o.Knobs) };
+            SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt, Info(epoch + 1));
             File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
             File.Move(lastJson + ".tmp", lastJson, true);
-            log.Information("Epoch {Epoch}/{Epochs} losses {Losses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
-                epoch + 1, o.Epochs, losses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
+            log.Information("Epoch {Epoch}/{Epochs} losses {Losses} val losses {ValLosses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
+                epoch + 1, o.Epochs, losses, valLosses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
             progress?.Report(report);
             if (stopped)
                 log.Information("Stopping early after epoch {Epoch}: no improvement for {Patience} epochs (best fitness {Best:F4} at epoch {BestEpoch})",
                     epoch + 1, o.Patience, best, bestEpoch + 1);
         }
 
-        if (summary.PerClass.Count == 0 && state.EpochsDone > 0)
+        // the final numbers are those of best.safetensors, validated once more with plots, as ultralytics' final_eval
+        var done = state.EpochsDone >= o.Epochs || stopped;
+        if (state.EpochsDone > 0 && (done || summary.PerClass.Count == 0))
         {
-            ema.CopyTo(emaModel);
-            summary = Validator.Run(emaModel, valLoader, devices[0], ct);
+            var bestPath = Path.Combine(weightsDir, "best.safetensors");
+            if (done && File.Exists(bestPath)) LoadWeights(emaModel, bestPath);
+            else ema.CopyTo(emaModel);
+            var final = Validator.Evaluate(emaModel, valLoader, devices[0], new ValOptions
+            {
+                Loss = valLoss, LossNames = lossNames, Names = cfg.Names, PlotDir = o.Plots && done ? runDir : null, Log = log,
+            }, ct);
+            summary = final.Summary;
+            if (done) log.Information("Validating {Best} (epoch {Epoch}): {Table}", bestPath, bestEpoch + 1, "\n" + RunReports.ClassTable(summary, cfg.Names));
         }
-        ema.CopyTo(emaModel);
         var result = new TrainResult(summary.Map50, summary.Map50_95, summary.P, summary.R, summary.Fitness,
             main.ParameterCount, gflops, Latency(emaModel, o.ImgSize, devices[0]),
-            state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass);
+            state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass) { Images = summary.Images, BestEpoch = bestEpoch + 1 };
         RunReports.WriteMetricsJson(Path.Combine(runDir, "metrics.json"), result, cfg.Names, reports);
-        RunReports.WriteResultsSvg(csv, Path.Combine(runDir, "results.svg"));
-        RunReports.WritePrCurveSvg(summary, cfg.Names, Path.Combine(runDir, "PR_curve.svg"));
+        if (o.Plots) RunPlots.Try("results.png", () => RunPlots.Results(csv, runDir), log);
+        log.Information("Results saved to {Run}", runDir);
         return result;
+    }
+
+    /// <summary>A resumed run must be the run that was started: the same model, scale, classes, knobs, image size,
+    /// epochs and batch (what weights/last.json records), or the checkpoint cannot be continued.</summary>
+    public static void CheckResumable(TrainerState saved, TrainOptions o, int nc, string runDir)
+    {
+        var diffs = new List<string>();
+        void Check<T>(string what, T was, T now) { if (!EqualityComparer<T>.Default.Equals(was, now)) diffs.Add($"{what} {was} (now {now})"); }
+        Check("model", saved.Model, o.Model);
+        if (saved.Scale is { } sc) Check("scale", sc, o.Scale);
+        if (saved.Nc > 0) Check("nc", saved.Nc, nc);
+        if (saved.Knobs is { } k)
+        {
+            static string Text(IReadOnlyDictionary<string, string> d) => d.Count == 0 ? "none" : string.Join(",", d.OrderBy(x => x.Key, StringComparer.Ordinal).Select(x => $"{x.Key}={x.Value}"));
+            Check("knobs", Text(k), Text(o.Knobs));
+        }
+        Check("imgsz", saved.ImgSize, o.ImgSize);
+        Check("epochs", saved.Epochs, o.Epochs);
+        Check("batch", saved.Batch, o.Batch);
+        if (diffs.Count > 0)
+            throw new TrainingException($"--resume: {runDir} was trained with {string.Join(", ", diffs)}; resume it with its own settings (see its args.yaml), or start a new run without --resume");
+    }
+
+    static void LoadWeights(DetectionModel m, string path)
+    {
+        var t = safetensors.load_file(path);
+        try { m.load_state_dict(t); }
+        finally { foreach (var v in t.Values) v.Dispose(); }
     }
 
     /// <summary>The trainer state of a run folder's last checkpoint (weights/last.json), or null when there is none.</summary>
@@ -219,6 +296,14 @@ public static class TrainingRun
     /// dual assignment) as a function of (replica, images, targets) → (loss to backpropagate, detached items).</summary>
     public static Func<DetectionModel, Tensor, Tensor, (Tensor, Tensor)> MakeLoss(DetectionModel m, int imgsz)
     {
+        var onOutputs = MakeOutputLoss(m, imgsz);
+        return (model, x, t) => onOutputs(model.Forward(x), t);
+    }
+
+    /// <summary>The family's loss on a forward pass's outputs (train or eval mode: both carry the raw head maps), for
+    /// the validation losses.</summary>
+    public static Func<HeadOutput, Tensor, (Tensor, Tensor)> MakeOutputLoss(DetectionModel m, int imgsz)
+    {
         var nc = (int)m.Nc;
         var strides = m.Strides.Select(s => (double)s).ToArray();
         switch (m.Family)
@@ -226,18 +311,13 @@ public static class TrainingRun
             case "v5":
                 var anchors = AnchorsGrid(m);
                 var v5 = new V5Loss(new V5LossHyp().ScaledFor(anchors.Length, nc, imgsz), nc, anchors);
-                return (model, x, t) => { var r = v5.Compute(model.Forward(x).Raw, t); return (r.Loss, r.Items); };
+                return (outs, t) => { var r = v5.Compute(outs.Raw, t); return (r.Loss, r.Items); };
             case "v8":
                 var v8 = new V8Loss(new V8LossHyp(), nc, strides, (int)m.RegMax);
-                return (model, x, t) => { var r = v8.Compute(model.Forward(x).Raw, t); return (r.Loss, r.Items); };
+                return (outs, t) => { var r = v8.Compute(outs.Raw, t); return (r.Loss, r.Items); };
             default:
                 var v10 = new V10Loss(new V8LossHyp(), nc, strides, (int)m.RegMax);
-                return (model, x, t) =>
-                {
-                    var outs = model.Forward(x);
-                    var r = v10.Compute(outs.Raw, outs.One2One!.Raw, t);
-                    return (r.Loss, r.Items);
-                };
+                return (outs, t) => { var r = v10.Compute(outs.Raw, outs.One2One!.Raw, t); return (r.Loss, r.Items); };
         }
     }
 
@@ -278,7 +358,7 @@ public static class TrainingRun
         return sw.Elapsed.TotalMilliseconds / n;
     }
 
-    static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, optim.Optimizer opt)
+    static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, optim.Optimizer opt, WeightsInfo info)
     {
         using var scope = NewDisposeScope();  // the optimiser's hyper-parameter tensors
         var entries = new List<(string, Tensor)>();
@@ -288,7 +368,7 @@ public static class TrainingRun
         // gradients accumulated but not yet stepped carry over to the next epoch, as in yolov5
         var grads = m.named_parameters().Select(p => (p.name, g: p.parameter.grad)).Where(x => x.g is not null).ToList();
         entries.AddRange(grads.Select(g => ("grad." + g.name, g.g!)));
-        safetensors.save_file(entries, path);
+        WeightsFile.Save(path, entries, info);
         foreach (var g in grads) g.g!.Dispose();
     }
 
@@ -299,7 +379,11 @@ public static class TrainingRun
         {
             Dictionary<string, Tensor> Part(string prefix) => t.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
             var dev = m.parameters().First().device;
-            m.load_state_dict(Part("model."));
+            try { m.load_state_dict(Part("model.")); }
+            catch (ArgumentException e)
+            {
+                throw new TrainingException($"--resume: {path} does not fit {m.Name}-{m.Scale} (nc {m.Nc}): {e.Message.Split("; ")[0].Replace("load_state_dict: ", "")}");
+            }
             var es = Part("ema.");
             using (no_grad())
                 foreach (var (name, v) in ema.State)
@@ -312,19 +396,5 @@ public static class TrainingRun
         finally { foreach (var v in t.Values) v.Dispose(); }
     }
 
-    static List<EpochReport> ReadReports(string csv, string[] lossNames)
-    {
-        var list = new List<EpochReport>();
-        if (!File.Exists(csv)) return list;
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        foreach (var line in File.ReadAllLines(csv).Skip(1))
-        {
-            var v = line.Split(',').Select(x => double.Parse(x, inv)).ToArray();
-            var n = lossNames.Length;
-            list.Add(new EpochReport((int)v[0] - 1, 0, lossNames.Select((l, k) => (l, v[1 + k])).ToDictionary(x => x.l, x => x.Item2),
-                v[n + 1], v[n + 2], v[n + 3], v[n + 4], v[n + 5], v[n + 7], v[n + 9], 0));
-        }
-        return list;
-    }
 }
 

@@ -3,14 +3,26 @@ using static YoloSweep.Torch.torch;
 
 namespace YoloSweep.Trainer.Metrics;
 
-/// <summary>Per-class and overall results as yolov5 val.py prints them.</summary>
-public sealed record ClassMetrics(int Class, int Labels, double P, double R, double AP50, double AP50_95);
+/// <summary>Per-class and overall results as yolov5 val.py / ultralytics print them: Labels is the number of
+/// instances, Images the number of images with at least one instance of the class.</summary>
+public sealed record ClassMetrics(int Class, int Labels, double P, double R, double AP50, double AP50_95, int Images = 0);
 
+/// <summary>What ap_per_class returns, with its curves: Px is the 1000-point grid (np.linspace(0, 1, 1000)) used as
+/// the confidence axis of the P, R and F1 curves and as the recall axis of the PR curve (CurvePrecision, the
+/// precision envelope at IoU 0.5). Every curve array has one row per class of <see cref="PerClass"/>.</summary>
 public sealed record DetectionSummary(double P, double R, double Map50, double Map50_95, IReadOnlyList<ClassMetrics> PerClass,
     double[] CurveRecall, double[][] CurvePrecision)
 {
     /// <summary>yolov5/ultralytics fitness: 0.1·mAP50 + 0.9·mAP50-95.</summary>
     public double Fitness => 0.1 * Map50 + 0.9 * Map50_95;
+    public double[] Px => CurveRecall;
+    public double[][] CurveP { get; init; } = [];
+    public double[][] CurveR { get; init; } = [];
+    public double[][] CurveF1 { get; init; } = [];
+    /// <summary>Index into <see cref="Px"/> of the confidence where P and R are read: the max of the smoothed mean F1.</summary>
+    public int BestIndex { get; init; }
+    /// <summary>Images scored (all of them, with or without labels).</summary>
+    public int Images { get; init; }
     public static DetectionSummary Empty => new(0, 0, 0, 0, [], [], []);
 }
 
@@ -23,6 +35,7 @@ public sealed class DetectionMetrics
     readonly List<float> _conf = [];
     readonly List<int> _predCls = [];
     readonly List<int> _targetCls = [];
+    readonly Dictionary<int, int> _imagesPerClass = [];
 
     public int Images { get; private set; }
 
@@ -36,6 +49,8 @@ public sealed class DetectionMetrics
         var nl = (int)labCpu.size(0);
         var lab = nl > 0 ? labCpu.ToArray<float>() : [];
         for (var i = 0; i < nl; i++) _targetCls.Add((int)lab[i * 5]);
+        foreach (var c in Enumerable.Range(0, nl).Select(i => (int)lab[i * 5]).Distinct())
+            _imagesPerClass[c] = _imagesPerClass.GetValueOrDefault(c) + 1;
         if (np == 0) return;
         var p = predCpu.ToArray<float>();
         var correct = ProcessBatch(predCpu, labCpu);
@@ -84,8 +99,11 @@ public sealed class DetectionMetrics
         return correct;
     }
 
-    public DetectionSummary Compute(int nc) =>
-        ApPerClass(_correct.ToArray(), _conf.ToArray(), _predCls.ToArray(), _targetCls.ToArray());
+    public DetectionSummary Compute(int nc)
+    {
+        var s = ApPerClass(_correct.ToArray(), _conf.ToArray(), _predCls.ToArray(), _targetCls.ToArray());
+        return s with { Images = Images, PerClass = s.PerClass.Select(c => c with { Images = _imagesPerClass.GetValueOrDefault(c.Class) }).ToList() };
+    }
 
     /// <summary>yolov5 v7.0 utils.metrics.ap_per_class.</summary>
     public static DetectionSummary ApPerClass(bool[][] tp, float[] conf, int[] predCls, int[] targetCls)
@@ -136,11 +154,17 @@ public sealed class DetectionMetrics
                 if (j == 0) py[ci] = Interp(px, mrec, mpre);
             }
         }
+        var f1 = new double[nc][];
         var f1Mean = new double[1000];
+        for (var ci = 0; ci < nc; ci++)
+        {
+            f1[ci] = new double[1000];
+            for (var k = 0; k < 1000; k++) f1[ci][k] = 2 * p[ci][k] * r[ci][k] / (p[ci][k] + r[ci][k] + eps);
+        }
         for (var k = 0; k < 1000; k++)
         {
             double s = 0;
-            for (var ci = 0; ci < nc; ci++) s += 2 * p[ci][k] * r[ci][k] / (p[ci][k] + r[ci][k] + eps);
+            for (var ci = 0; ci < nc; ci++) s += f1[ci][k];
             f1Mean[k] = nc == 0 ? 0 : s / nc;
         }
         var best = ArgMax(Smooth(f1Mean, 0.1));
@@ -153,7 +177,7 @@ public sealed class DetectionMetrics
         }
         if (nc == 0) return DetectionSummary.Empty;
         return new DetectionSummary(per.Average(c => c.P), per.Average(c => c.R), per.Average(c => c.AP50), per.Average(c => c.AP50_95),
-            per, px, py);
+            per, px, py) { CurveP = p, CurveR = r, CurveF1 = f1, BestIndex = best };
     }
 
     static (double ap, double[] mpre, double[] mrec) ComputeAp(double[] recall, double[] precision, double[] x101)
@@ -204,7 +228,7 @@ public sealed class DetectionMetrics
     }
 
     /// <summary>yolov5 smooth: box filter of fraction f, padded with the end values.</summary>
-    static double[] Smooth(double[] y, double f)
+    public static double[] Smooth(double[] y, double f)
     {
         var nf = (int)Math.Round(y.Length * f * 2, MidpointRounding.ToEven) / 2 + 1;
         var pad = nf / 2;
@@ -222,7 +246,7 @@ public sealed class DetectionMetrics
         return res;
     }
 
-    static int ArgMax(double[] a)
+    public static int ArgMax(double[] a)
     {
         var best = 0;
         for (var i = 1; i < a.Length; i++) if (a[i] > a[best]) best = i;

@@ -9,7 +9,7 @@ namespace YoloSweep.Trainer.Optim;
 public static class Optimizers
 {
     /// <summary>Accepted names. "auto" is SGD here (ultralytics' auto picks AdamW for short runs; we keep the
-    /// yolov5 recipe of DESIGN §5 so sweeps stay comparable).</summary>
+    /// yolov5 recipe (SGD lr0 0.01, momentum 0.937) so sweeps stay comparable).</summary>
     public static readonly IReadOnlyList<string> Names = ["SGD", "Adam", "AdamW", "auto"];
 
     /// <summary>The canonical spelling of <paramref name="name"/> (case-insensitive), or null when it is not one of <see cref="Names"/>.</summary>
