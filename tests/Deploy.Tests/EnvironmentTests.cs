@@ -28,6 +28,12 @@ public class EnvironmentTests
     {
         ["YOLOSWEEP_DEBUG"] = "prints stack traces for CLI errors; a debugging aid, off by default",
         ["YOLOSWEEP_NATIVE_DIR"] = "overrides where libys_torch.so is found; the images put it beside the assemblies",
+        ["YOLOSWEEP_QUIET_TOKEN_WARNING"] = "silences the CLI's warning about tokens on the command line; the manifests pass tokens as Secrets",
+        ["YOLOSWEEP_SILO_PORT"] = "several silos on one machine need distinct ports; a pod runs one silo on the default 11111",
+        ["YOLOSWEEP_GATEWAY_PORT"] = "an Orleans gateway is for Orleans clients; in a cluster trainers and the CLI use the HTTP API",
+        ["YOLOSWEEP_ADVERTISE_ADDRESS"] = "a pod advertises its own address (POD_IP, else its hostname's address)",
+        ["YOLOSWEEP_CLUSTER_ID"] = "one YoloSweep cluster per namespace: the default id serves",
+        ["YOLOSWEEP_SERVICE_ID"] = "one YoloSweep service per database: the default id serves",
     };
 
     [Fact]

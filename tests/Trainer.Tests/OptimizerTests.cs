@@ -1,6 +1,5 @@
 using Xunit.Abstractions;
 using YoloSweep.Contracts.Trials;
-using YoloSweep.Contracts.Trials;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
 using YoloSweep.Trainer.Engine;
