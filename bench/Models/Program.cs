@@ -41,7 +41,7 @@ static class ConvBench
     {
         var byDefault = get_num_threads();
         set_num_threads(threads);
-        Console.WriteLine($"ours   libtorch {libtorch_version}  threads {get_num_threads()} (default {byDefault})");
+        Console.WriteLine($"ours   libtorch {libtorch_version}  threads {get_num_threads()} (default {byDefault})  BLAS {blas_library}");
         using var _ = no_grad();
         using var g = new Generator(0);
         foreach (var hw in new long[] { 10, 20, 80 })

@@ -66,7 +66,7 @@ public class DSConvTests
         Assert.True(y0.equal(ref0));
         using var b8 = new DSConv(64, 8, [3, 3], block_size: 8, bits: 4);
         using var b32 = new DSConv(64, 8, [3, 3], block_size: 32, bits: 4);
-        using (no_grad()) b32.weight.copy_(b8.weight).Dispose();
+        using (no_grad()) b32.weight.copy_(b8.weight);
         using var y8 = b8.call(x);
         using var y32 = b32.call(x);
         using var d = (y8 - y32).abs().max();

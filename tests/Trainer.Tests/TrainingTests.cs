@@ -121,7 +121,7 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
         Assert.True(maxErr < 1e-5, $"{maxErr}");
         // replica 1's gradients are cleared after averaging; a step then a broadcast makes the replicas equal
         Assert.Null(two.Replicas[1].parameters().First().grad);
-        using (no_grad()) foreach (var p in two.Main.parameters()) { using var gg = p.grad; if (gg is not null) p.sub_(gg, 0.1).Dispose(); }
+        using (no_grad()) foreach (var p in two.Main.parameters()) { using var gg = p.grad; if (gg is not null) p.sub_(gg, 0.1); }
         two.Broadcast();
         var r0 = two.Replicas[0].parameters().First();
         var r1 = two.Replicas[1].parameters().First();

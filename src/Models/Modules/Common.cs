@@ -219,8 +219,8 @@ public sealed class DFL : nn.Module<Tensor, Tensor>
         conv = new Conv2d(c1, 1, 1, bias: false);
         using (no_grad())
         using (var w = arange(0, c1, 1, ScalarType.Float32).view(1, c1, 1, 1))
-            conv.weight.copy_(w).Dispose();
-        conv.weight.requires_grad_(false).Dispose();
+            conv.weight.copy_(w);
+        conv.weight.requires_grad_(false);
         RegisterComponents();
     }
 

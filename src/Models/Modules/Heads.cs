@@ -80,7 +80,7 @@ public sealed class DetectV5 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHe
             if (da != 0 && Math.Sign(da) != Math.Sign(ds)) Array.Reverse(a);
             var vals = a.SelectMany((l, i) => l.Select(v => v / strides[i])).ToArray();
             using var t = tensor(vals, [nl, na, 2]);
-            anchors.copy_(t).Dispose();
+            anchors.copy_(t);
         }
     }
 
@@ -92,9 +92,9 @@ public sealed class DetectV5 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHe
                 var s = stride[i];
                 using var b = m[i].bias!.view(na, -1);
                 using var obj = b.select(1, 4);
-                obj.add_(Math.Log(8 / Math.Pow(640 / s, 2))).Dispose();
+                obj.add_(Math.Log(8 / Math.Pow(640 / s, 2)));
                 using var cls = b.slice(1, 5, 5 + nc);
-                cls.add_(Math.Log(0.6 / (nc - 0.99999))).Dispose();
+                cls.add_(Math.Log(0.6 / (nc - 0.99999)));
             }
     }
 
@@ -190,9 +190,9 @@ public class DetectV8 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHead
         using (no_grad())
             for (var i = 0; i < nl; i++)
             {
-                ((Conv2d)boxes[i][2]).bias!.fill_(1.0).Dispose();
+                ((Conv2d)boxes[i][2]).bias!.fill_(1.0);
                 using var b = ((Conv2d)classes[i][2]).bias!.slice(0, 0, nc);
-                b.fill_(Math.Log(5.0 / nc / Math.Pow(640 / stride[i], 2))).Dispose();
+                b.fill_(Math.Log(5.0 / nc / Math.Pow(640 / stride[i], 2)));
             }
     }
 

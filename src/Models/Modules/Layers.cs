@@ -108,7 +108,7 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
         for (var i = 1; i < shape.Length; i++) shape[i] = 1;
         using var r = empty(shape, x.dtype, x.device);
         using var mask = Op.Call("aten::bernoulli.p", r, keep, Arg.None);
-        if (keep > 0) mask.div_(keep).Dispose();
+        if (keep > 0) mask.div_(keep);
         return x * mask;
     }
 }
