@@ -50,6 +50,7 @@ public static partial class torch
         public Tensor fill_(double v) => I("aten::fill_.Scalar", this, v);
         public Tensor uniform_(double from = 0, double to = 1, Generator? generator = null) => I("aten::uniform_", this, from, to, generator);
         public Tensor normal_(double mean = 0, double std = 1, Generator? generator = null) => I("aten::normal_", this, mean, std, generator);
+        public Tensor bernoulli_(double p = 0.5, Generator? generator = null) => I("aten::bernoulli_.float", this, p, generator);
 
         // ------------------------------------------------------------ arithmetic
         public Tensor add(Tensor o, double alpha = 1) => C("aten::add.Tensor", this, o, alpha);
@@ -118,6 +119,8 @@ public static partial class torch
         public Tensor frac() => C("aten::frac", this);
         public Tensor clamp(double? min = null, double? max = null) => C("aten::clamp", this, min, max);
         public Tensor clamp(Tensor? min, Tensor? max) => C("aten::clamp.Tensor", this, min, max);
+        // Integer bounds keep an integer tensor integer (PyTorch: index.clamp(0, n - 1) stays int64).
+        public Tensor clamp(long min, long max) => C("aten::clamp", this, min, max);
         public Tensor clamp_(double? min = null, double? max = null) => I("aten::clamp_", this, min, max);
         public Tensor clamp_min(double min) => C("aten::clamp_min", this, min);
         public Tensor clamp_max(double max) => C("aten::clamp_max", this, max);
@@ -247,7 +250,8 @@ public static partial class torch
         public Tensor take_along_dim(Tensor indices, long dim) => C("aten::take_along_dim", this, indices, dim);
 
         // ------------------------------------------------------------ operators
-        public static Tensor operator +(Tensor a, Tensor b) => a.add(b);
+        // alpha 1 as an integer, so that integer tensors add (PyTorch's a + b passes alpha=1, an int).
+        public static Tensor operator +(Tensor a, Tensor b) => C("aten::add.Tensor", a, b, 1L);
         public static Tensor operator +(Tensor a, double b) => a.add(b);
         // Integer scalars keep integer tensors integer (PyTorch: int64 tensor + 5 is int64; + 5.0 is float).
         public static Tensor operator +(Tensor a, long b) => a.add(b);
@@ -257,7 +261,7 @@ public static partial class torch
         public static Tensor operator *(Tensor a, long b) => a.mul(b);
         public static Tensor operator *(long a, Tensor b) => b.mul(a);
         public static Tensor operator +(double a, Tensor b) => b.add(a);
-        public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
+        public static Tensor operator -(Tensor a, Tensor b) => C("aten::sub.Tensor", a, b, 1L);
         public static Tensor operator -(Tensor a, double b) => a.sub(b);
         public static Tensor operator -(double a, Tensor b) => C("aten::rsub.Scalar", b, a, 1.0);
         public static Tensor operator *(Tensor a, Tensor b) => a.mul(b);

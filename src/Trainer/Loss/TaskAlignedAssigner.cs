@@ -59,7 +59,7 @@ public sealed class TaskAlignedAssigner(int topk = 10, int numClasses = 80, doub
         bboxScores.index_put_([maskGt], gathered.index(maskGt));
         var pdBoxes = pdBboxes.unsqueeze(1).expand(-1, nMax, -1, -1).index(maskGt);
         var gtBoxes = gtBboxes.unsqueeze(2).expand(-1, -1, na, -1).index(maskGt);
-        overlaps.index_put_([maskGt], BoxOps.BboxIou(gtBoxes, pdBoxes, xywh: false, ciou: true).squeeze(-1).clamp(0));
+        overlaps.index_put_([maskGt], BoxOps.BboxIou(gtBoxes, pdBoxes, xywh: false, ciou: true, form: BoxOps.IouForm.Ultralytics).squeeze(-1).clamp(0));
         var align = bboxScores.pow(alpha) * overlaps.pow(beta);
         return (align, overlaps);
     }
