@@ -28,6 +28,7 @@ public class EnvironmentTests
     {
         ["YOLOSWEEP_DEBUG"] = "prints stack traces for CLI errors; a debugging aid, off by default",
         ["YOLOSWEEP_NATIVE_DIR"] = "overrides where libys_torch.so is found; the images put it beside the assemblies",
+        ["YOLOSWEEP_BLAS"] = "picks the BLAS libtorch loads; the default (OpenBLAS, which the trainer-cpu image installs) is what a cluster wants",
     };
 
     [Fact]
