@@ -6,7 +6,9 @@ CONFIG ?= Release
 NATIVE_DIR := $(ROOT)/build/native
 # Another libtorch (e.g. a CUDA one from a PyTorch install): make native TORCH_CMAKE_PREFIX=/path/to/share/cmake
 TORCH_CMAKE_PREFIX ?=
-APT_PACKAGES := libtorch-dev libpng-dev libturbojpeg0-dev pkg-config postgresql
+# libopenblas0-openmp: the BLAS real runs load (src/Torch/Blas.cs); the tests pin the reference BLAS (libblas3, a
+# libtorch dependency) through tests/reference-blas.runsettings.
+APT_PACKAGES := libtorch-dev libopenblas0-openmp libpng-dev libturbojpeg0-dev pkg-config postgresql
 # The text of the run plots (results.png, curves, batch images): ScottPlot/SkiaSharp read fonts from /usr/share/fonts.
 FONT_PACKAGES := fonts-dejavu-core
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet

@@ -1,5 +1,6 @@
-// Model zoo benchmark: build time and forward latency (eval, batch 1, median of 3 after 1 warm-up) per model and
-// scale at 320 and 640. Usage: dotnet run -c Release --project bench/Models [-- --device cpu] [--scales n,s]
+// Model zoo benchmark: build time and forward latency (eval, batch 1, median of --runs (3) after 1 warm-up) per model
+// and scale at --sizes (320,640). Usage: dotnet run -c Release --project bench/Models [-- --device cpu] [--scales n,s]
+// [--models a,b] [--sizes 320] [--runs 5]. The BLAS libtorch runs on (YOLOSWEEP_BLAS) is printed first.
 // `-- --conv [threads]`: one 3×3 128→128 convolution at 10/20/80 px through the binding, beside bench/Models/conv.py.
 using System.Diagnostics;
 using System.Globalization;
@@ -12,8 +13,11 @@ if (args.Contains("--conv")) return ConvBench.Run(int.TryParse(Arg("--conv"), ou
 var device = Device.Parse(Arg("--device") ?? "cpu");
 var scales = (Arg("--scales") ?? "n,s").Split(',');
 var models = (Arg("--models") ?? string.Join(",", ModelCatalog.Names)).Split(',');
-Console.WriteLine($"| model | scale | params | GFLOPs (640) | build ms | latency 320 ms | latency 640 ms |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+var sizes = (Arg("--sizes") ?? "320,640").Split(',').Select(int.Parse).ToArray();
+var runs = int.TryParse(Arg("--runs"), out var r) ? r : 3;
+Console.WriteLine($"libtorch {libtorch_version}, {get_num_threads()} threads, BLAS {ConvBench.MappedBlas()}");
+Console.WriteLine($"| model | scale | params | GFLOPs (640) | build ms |{string.Concat(sizes.Select(z => $" latency {z} ms |"))}");
+Console.WriteLine($"|---|---|---:|---:|---:|{string.Concat(sizes.Select(_ => "---:|"))}");
 foreach (var name in models)
 foreach (var scale in scales)
 {
@@ -23,12 +27,11 @@ foreach (var scale in scales)
     var gf = m.GFlops(640);
     string Lat(int s)
     {
-        try { return ModelSummary.MeasureLatency(m, s, device, warmup: 1, runs: 3).ToString("F0", CultureInfo.InvariantCulture); }
+        try { return ModelSummary.MeasureLatency(m, s, device, warmup: 1, runs: runs).ToString("F0", CultureInfo.InvariantCulture); }
         catch (Exception e) { return "fails: " + e.Message.Split('\n')[0][..Math.Min(60, e.Message.Length)]; }
     }
-    var l320 = name == "yolov5-effnetv2" && 320 % 64 != 0 ? "n/a" : Lat(320);
-    var l640 = Lat(640);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {scale} | {m.ParameterCount:N0} | {gf:F1} | {build:F0} | {l320} | {l640} |"));
+    var lat = string.Concat(sizes.Select(z => $" {Lat(z)} |"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {scale} | {m.ParameterCount:N0} | {gf:F1} | {build:F0} |{lat}"));
 }
 return 0;
 
@@ -37,11 +40,15 @@ string? Arg(string n) { var i = Array.IndexOf(args, n); return i >= 0 && i + 1 <
 /// <summary>The same convolution, sizes, thread count and timing loop as conv.py (warm-up n/5, best of 5 runs of n).</summary>
 static class ConvBench
 {
+    /// <summary>The file behind libblas.so.3 in this process, read from the memory map (so any build of the binding can say).</summary>
+    public static string MappedBlas() =>
+        File.ReadLines("/proc/self/maps").Select(l => l[Math.Max(0, l.IndexOf('/'))..]).FirstOrDefault(p => p.Contains("/libblas.so.3")) ?? "none";
+
     public static int Run(int threads)
     {
         var byDefault = get_num_threads();
         set_num_threads(threads);
-        Console.WriteLine($"ours   libtorch {libtorch_version}  threads {get_num_threads()} (default {byDefault})");
+        Console.WriteLine($"ours   libtorch {libtorch_version}  threads {get_num_threads()} (default {byDefault})  BLAS {MappedBlas()}");
         using var _ = no_grad();
         using var g = new Generator(0);
         foreach (var hw in new long[] { 10, 20, 80 })

@@ -42,7 +42,7 @@ public sealed class DetectionModel : nn.Module<Tensor, Tensor>
     internal DetectionModel(List<nn.Module> layers, List<LayerInfo> infos, int[][] from, int[] slot, HashSet<int> save) : base("DetectionModel")
     {
         model = new nn.ModuleList<nn.Module>(layers.ToArray());
-        register_module("model", model);
+        RegisterComponents();
         Layers = infos;
         (_from, _slot, _save) = (from, slot, save);
         Head = layers[^1] as IDetectHead ?? throw new ModelConfigException("the last layer of a model must be a detection head (Detect, v10Detect)");
@@ -54,30 +54,31 @@ public sealed class DetectionModel : nn.Module<Tensor, Tensor>
     public HeadOutput Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = new List<Tensor?>();
-        Tensor cur = x;
+        var y = new List<Tensor?>();   // outputs
         for (var i = 0; i < model.Count; i++)
         {
             var m = model[i];
-            var f = _from[i];
-            Tensor[] inputs = f.Select(j => j == -1 ? cur : y[j] ?? throw new InvalidOperationException($"layer {i}: output {j} was not kept")).ToArray();
-            if (m is IDetectHead head)
-                return head.ForwardHead(inputs).MoveToOuter();
-            if (m is IMultiOutput mo)
+            var xs = _from[i].Select(j => j == -1 ? x : y[j] ?? throw new InvalidOperationException($"layer {i}: output {j} was not kept")).ToArray();   // from earlier layers
+            if (m is IDetectHead head) return head.ForwardHead(xs).MoveToOuter();
+            if (m is IMultiOutput backbone)
             {
-                var outs = mo.ForwardOutputs(inputs[0]);
-                for (var k = 0; k < 5 - outs.Length; k++) y.Add(null);
-                foreach (var o in outs) y.Add(o);
-                cur = outs[^1];
+                // its maps take the layer slots P1…P5 (the seed numbers the layers after it from 5)
+                var outs = backbone.ForwardOutputs(xs[0]);
+                y.AddRange(Enumerable.Repeat<Tensor?>(null, 5 - outs.Length));
+                y.AddRange(outs);
+                x = outs[^1];
                 continue;
             }
-            cur = m switch
+            var previous = x;
+            x = m switch   // run
             {
-                IMultiInput mi => mi.ForwardMany(inputs),
-                nn.Module<Tensor, Tensor> s => s.call(inputs[0]),
+                IMultiInput mi => mi.ForwardMany(xs),
+                nn.Module<Tensor, Tensor> layer => layer.call(xs[0]),
                 _ => throw new InvalidOperationException($"layer {i}: {m.name} cannot be called"),
             };
-            y.Add(_save.Contains(_slot[i]) ? cur : null);
+            // an output no later layer takes is freed once the next layer has its own (Python drops it there)
+            if (i > 0 && !y.Contains(previous) && !ReferenceEquals(previous, x)) previous.Dispose();
+            y.Add(_save.Contains(_slot[i]) ? x : null);   // save output
         }
         throw new InvalidOperationException("model has no detection head");
     }
@@ -95,16 +96,26 @@ public sealed class DetectionModel : nn.Module<Tensor, Tensor>
     /// <summary>len(list(model.modules())) as PyTorch counts it (a module shared by reference counts once).</summary>
     public int ModuleCount => modules().Distinct(ReferenceEqualityComparer.Instance).Count();
 
-    /// <summary>GFLOPs of one forward at imgsz×imgsz by thop's rules (DESIGN §4), from a dry run (no arithmetic).</summary>
+    /// <summary>GFLOPs of one forward at imgsz×imgsz by thop's rules (<see cref="FlopCounter"/>), from a dry run.</summary>
     public double GFlops(int imgsz = 640) => CountFlops(imgsz).GFlops;
 
+    // thop.profile runs the model in eval mode: the heads decode too, so v8/v10 count their DFL convolutions.
     FlopCounter CountFlops(int imgsz)
     {
+        var wasTraining = training;
+        eval();
         var counter = new FlopCounter();
-        using (counter)
-        using (no_grad())
-        using (var x = zeros([1, 3, imgsz, imgsz]))
-        using (Forward(x)) { }
+        try
+        {
+            using (counter)
+            using (no_grad())
+            using (var x = zeros([1, 3, imgsz, imgsz]))
+            using (Forward(x)) { }
+        }
+        finally
+        {
+            train(wasTraining);
+        }
         return counter;
     }
 
@@ -125,6 +136,8 @@ public sealed class DetectionModel : nn.Module<Tensor, Tensor>
             parameters += folded.Contains(m) ? ((BatchNorm2d)m).num_features : m.parameters(recurse: false).Sum(p => p.numel());
         var counter = CountFlops(imgsz);
         var macs = counter.Macs - all.Where(m => removed.Contains(m) || folded.Contains(m)).Sum(counter.MacsOf);
+        // v10Detect's DFL decodes both branches; without the one-to-many branch it runs once
+        if (Head is V10Detect d10) macs -= d10.dfl.modules().Sum(counter.MacsOf) / 2;
         return (parameters, 2 * macs / 1e9);
     }
 }

@@ -52,18 +52,18 @@ public static class GeneratorInit
             if (kept.TryGetValue(name, out var values))
             {
                 using var v = tensor(values, t.shape);
-                t.copy_(v).Dispose();
+                t.copy_(v);
             }
             else if (!t.dtype.IsFloatingPoint())
             {
-                if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) t.fill_(1).Dispose();
+                if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) t.fill_(1);
             }
             else if (e.Lo is { } lo && e.Hi is { } hi)
             {
                 using var u = rand(t.shape, g);
                 using var a = u * (hi - lo);
                 using var w = a + lo;
-                t.copy_(w).Dispose();
+                t.copy_(w);
             }
         }
     }

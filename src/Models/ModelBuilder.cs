@@ -39,6 +39,11 @@ public static class ModelBuilder
             (gd, gw, maxCh) = (spec.DepthMultiple ?? 1, spec.WidthMultiple ?? 1, long.MaxValue);
         }
 
+        // A layer whose yaml width equals the head's output width keeps it unscaled ("if not output"): yolov5 v7.0
+        // compares with no = na·(nc+5), ultralytics with nc. No zoo layer is such an output, but yolov5's test also
+        // fires when a width merely equals no (yolov5-effnetv2 at nc 3: its 24-wide stem, 24 = 3·(3+5)), and the
+        // v5 family keeps that so its parameter counts equal yolov5's for every nc.
+        var unscaledWidth = spec.Anchors is { Length: > 0 } anchorSets ? anchorSets[0].Length / 2 * (nc + 5) : nc;
         var rows = spec.RowsFor(scale);
         var ch = new List<long> { 3 };
         var layers = new List<nn.Module>();
@@ -77,7 +82,7 @@ public static class ModelBuilder
                 {
                     var c1 = ChOf(from[0]);
                     var c = Convert.ToDouble(args[0], CultureInfo.InvariantCulture);
-                    var co = c != nc ? MakeDivisible(Math.Min(c, maxCh) * gw, 8) : (long)c;
+                    var co = c != unscaledWidth ? MakeDivisible(Math.Min(c, maxCh) * gw, 8) : (long)c;
                     args = [c1, co, .. args.Skip(1)];
                     if (def.Rule == ArgRule.ChannelsRepeat)
                     {

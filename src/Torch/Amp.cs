@@ -154,8 +154,8 @@ public static partial class torch
                 {
                     using var finite = g.isfinite();
                     using var all = finite.all();
-                    if (!all.item<bool>()) found.fill_(1.0).Dispose();
-                    g.mul_(inv).Dispose();
+                    if (!all.item<bool>()) found.fill_(1.0);
+                    g.mul_(inv);
                 }
             }
 
@@ -220,8 +220,8 @@ public static partial class torch
                     tracker = 0;
                 }
                 else tracker++;
-                _scale.fill_(scale).Dispose();
-                _growthTracker.fill_(tracker).Dispose();
+                _scale.fill_(scale);
+                _growthTracker.fill_(tracker);
             }
 
             PerOptimizer StateOf(optim.Optimizer o) =>
@@ -245,8 +245,8 @@ public static partial class torch
                 backoff_factor = s["backoff_factor"];
                 growth_interval = (long)s["growth_interval"];
                 LazyInit();
-                _scale!.fill_(_initScale).Dispose();
-                _growthTracker!.fill_(s["_growth_tracker"]).Dispose();
+                _scale!.fill_(_initScale);
+                _growthTracker!.fill_(s["_growth_tracker"]);
             }
 
             public void Dispose()

@@ -43,6 +43,14 @@ public sealed class DisposeScope : IDisposable
     /// <summary>Moves a tensor out of this scope into the enclosing one and returns it.</summary>
     public T MoveToOuter<T>(T t) where T : torch.Tensor { MoveToOuter((torch.Tensor)t); return t; }
 
+    /// <summary>Keeps a result alive past this scope: moves it to the enclosing scope if this scope owns it. A tensor
+    /// made outside (a forward that returns its input, or a parameter) is left where it is.</summary>
+    public T Keep<T>(T t) where T : torch.Tensor
+    {
+        if (ReferenceEquals(t.Scope, this)) MoveToOuter(t);
+        return t;
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

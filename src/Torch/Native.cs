@@ -25,6 +25,7 @@ internal static unsafe partial class Native
     static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
     {
         if (name != Lib) return IntPtr.Zero;
+        Blas.Preload();
         const string file = "libys_torch.so";
         var candidates = new List<string>();
         var env = Environment.GetEnvironmentVariable("YOLOSWEEP_NATIVE_DIR");

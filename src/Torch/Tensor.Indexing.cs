@@ -40,8 +40,8 @@ public static partial class torch
         void IndexPut(TensorIndex[] indices, Tensor value)
         {
             using var view = BasicIndex(indices, out var advanced);
-            if (advanced == null) view.copy_(value).Dispose();
-            else view.index_put_(advanced, value).Dispose();
+            if (advanced == null) view.copy_(value);
+            else view.index_put_(advanced, value);
         }
 
         // Applies ints, slices, Ellipsis, None and bools as views; returns the view and, when index tensors are

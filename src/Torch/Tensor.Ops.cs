@@ -7,6 +7,14 @@ public static partial class torch
     {
         static Tensor C(string op, params ReadOnlySpan<Arg> a) => Op.Call(op, a);
 
+        // An in-place op returns this very tensor, as in PyTorch, so in-place ops chain (x.add_(y).relu_()) and a
+        // caller never gets a second handle to dispose. ATen's result (an alias of self) is freed at once.
+        Tensor I(string op, params ReadOnlySpan<Arg> a)
+        {
+            Op.Run(op, a);
+            return this;
+        }
+
         // ------------------------------------------------------------ conversion and copies
         public Tensor to(ScalarType t, bool non_blocking = false, bool copy = false) =>
             Op.CallKw("aten::to.dtype", [this, t, non_blocking, copy]);
@@ -35,49 +43,50 @@ public static partial class torch
             return r != 0;
         }
         public Tensor detach() => C("aten::detach", this);
-        public Tensor detach_() => C("aten::detach_", this);
-        public Tensor requires_grad_(bool value = true) => C("aten::requires_grad_", this, value);
-        public Tensor copy_(Tensor src, bool non_blocking = false) => C("aten::copy_", this, src, non_blocking);
-        public Tensor zero_() => C("aten::zero_", this);
-        public Tensor fill_(double v) => C("aten::fill_.Scalar", this, v);
-        public Tensor uniform_(double from = 0, double to = 1, Generator? generator = null) => C("aten::uniform_", this, from, to, generator);
-        public Tensor normal_(double mean = 0, double std = 1, Generator? generator = null) => C("aten::normal_", this, mean, std, generator);
+        public Tensor detach_() => I("aten::detach_", this);
+        public Tensor requires_grad_(bool value = true) => I("aten::requires_grad_", this, value);
+        public Tensor copy_(Tensor src, bool non_blocking = false) => I("aten::copy_", this, src, non_blocking);
+        public Tensor zero_() => I("aten::zero_", this);
+        public Tensor fill_(double v) => I("aten::fill_.Scalar", this, v);
+        public Tensor uniform_(double from = 0, double to = 1, Generator? generator = null) => I("aten::uniform_", this, from, to, generator);
+        public Tensor normal_(double mean = 0, double std = 1, Generator? generator = null) => I("aten::normal_", this, mean, std, generator);
+        public Tensor bernoulli_(double p = 0.5, Generator? generator = null) => I("aten::bernoulli_.float", this, p, generator);
 
         // ------------------------------------------------------------ arithmetic
         public Tensor add(Tensor o, double alpha = 1) => C("aten::add.Tensor", this, o, alpha);
         public Tensor add(double o, double alpha = 1) => C("aten::add.Scalar", this, o, alpha);
-        public Tensor add_(Tensor o, double alpha = 1) => C("aten::add_.Tensor", this, o, alpha);
-        public Tensor add_(double o, double alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        public Tensor add_(Tensor o, double alpha = 1) => I("aten::add_.Tensor", this, o, alpha);
+        public Tensor add_(double o, double alpha = 1) => I("aten::add_.Scalar", this, o, alpha);
         // Integer scalars stay integers (a double 1.0 cannot be added in place to an int64 tensor).
-        public Tensor add_(long o, long alpha = 1) => C("aten::add_.Scalar", this, o, alpha);
+        public Tensor add_(long o, long alpha = 1) => I("aten::add_.Scalar", this, o, alpha);
         public Tensor add(long o, long alpha = 1) => C("aten::add.Scalar", this, o, alpha);
         public Tensor sub(long o, long alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
-        public Tensor sub_(long o, long alpha = 1) => C("aten::sub_.Scalar", this, o, alpha);
+        public Tensor sub_(long o, long alpha = 1) => I("aten::sub_.Scalar", this, o, alpha);
         public Tensor mul(long o) => C("aten::mul.Scalar", this, o);
-        public Tensor mul_(long o) => C("aten::mul_.Scalar", this, o);
+        public Tensor mul_(long o) => I("aten::mul_.Scalar", this, o);
         public Tensor sub(Tensor o, double alpha = 1) => C("aten::sub.Tensor", this, o, alpha);
         public Tensor sub(double o, double alpha = 1) => C("aten::sub.Scalar", this, o, alpha);
-        public Tensor sub_(Tensor o, double alpha = 1) => C("aten::sub_.Tensor", this, o, alpha);
-        public Tensor sub_(double o, double alpha = 1) => C("aten::sub_.Scalar", this, o, alpha);
+        public Tensor sub_(Tensor o, double alpha = 1) => I("aten::sub_.Tensor", this, o, alpha);
+        public Tensor sub_(double o, double alpha = 1) => I("aten::sub_.Scalar", this, o, alpha);
         public Tensor mul(Tensor o) => C("aten::mul.Tensor", this, o);
         public Tensor mul(double o) => C("aten::mul.Scalar", this, o);
-        public Tensor mul_(Tensor o) => C("aten::mul_.Tensor", this, o);
-        public Tensor mul_(double o) => C("aten::mul_.Scalar", this, o);
+        public Tensor mul_(Tensor o) => I("aten::mul_.Tensor", this, o);
+        public Tensor mul_(double o) => I("aten::mul_.Scalar", this, o);
         public Tensor div(Tensor o) => C("aten::div.Tensor", this, o);
         public Tensor div(double o) => C("aten::div.Scalar", this, o);
         public Tensor div(Tensor o, string rounding_mode) => C("aten::div.Tensor_mode", this, o, rounding_mode);
-        public Tensor div_(Tensor o) => C("aten::div_.Tensor", this, o);
-        public Tensor div_(double o) => C("aten::div_.Scalar", this, o);
+        public Tensor div_(Tensor o) => I("aten::div_.Tensor", this, o);
+        public Tensor div_(double o) => I("aten::div_.Scalar", this, o);
         public Tensor remainder(double o) => C("aten::remainder.Scalar", this, o);
         public Tensor fmod(double o) => C("aten::fmod.Scalar", this, o);
-        public Tensor addcmul_(Tensor t1, Tensor t2, double value = 1) => C("aten::addcmul_", this, t1, t2, value);
-        public Tensor addcdiv_(Tensor t1, Tensor t2, double value = 1) => C("aten::addcdiv_", this, t1, t2, value);
-        public Tensor lerp_(Tensor end, double weight) => C("aten::lerp_.Scalar", this, end, weight);
+        public Tensor addcmul_(Tensor t1, Tensor t2, double value = 1) => I("aten::addcmul_", this, t1, t2, value);
+        public Tensor addcdiv_(Tensor t1, Tensor t2, double value = 1) => I("aten::addcdiv_", this, t1, t2, value);
+        public Tensor lerp_(Tensor end, double weight) => I("aten::lerp_.Scalar", this, end, weight);
         public Tensor neg() => C("aten::neg", this);
         public Tensor pow(double e) => C("aten::pow.Tensor_Scalar", this, e);
         public Tensor pow(Tensor e) => C("aten::pow.Tensor_Tensor", this, e);
         public Tensor sqrt() => C("aten::sqrt", this);
-        public Tensor sqrt_() => C("aten::sqrt_", this);
+        public Tensor sqrt_() => I("aten::sqrt_", this);
         public Tensor rsqrt() => C("aten::rsqrt", this);
         public Tensor exp() => C("aten::exp", this);
         public Tensor log() => C("aten::log", this);
@@ -90,8 +99,17 @@ public static partial class torch
         public Tensor tanh() => C("aten::tanh", this);
         public Tensor atan() => C("aten::atan", this);
         public Tensor sigmoid() => C("aten::sigmoid", this);
-        public Tensor sigmoid_() => C("aten::sigmoid_", this);
+        public Tensor sigmoid_() => I("aten::sigmoid_", this);
         public Tensor relu() => C("aten::relu", this);
+        public Tensor relu_() => I("aten::relu_", this);
+        public Tensor silu() => C("aten::silu", this);
+        public Tensor silu_() => I("aten::silu_", this);
+        public Tensor hardswish_() => I("aten::hardswish_", this);
+        public Tensor neg_() => I("aten::neg_", this);
+        public Tensor exp_() => I("aten::exp_", this);
+        public Tensor abs_() => I("aten::abs_", this);
+        public Tensor pow_(double e) => I("aten::pow_.Scalar", this, e);
+        public Tensor floor_() => I("aten::floor_", this);
         public Tensor reciprocal() => C("aten::reciprocal", this);
         public Tensor floor() => C("aten::floor", this);
         public Tensor ceil() => C("aten::ceil", this);
@@ -101,12 +119,17 @@ public static partial class torch
         public Tensor frac() => C("aten::frac", this);
         public Tensor clamp(double? min = null, double? max = null) => C("aten::clamp", this, min, max);
         public Tensor clamp(Tensor? min, Tensor? max) => C("aten::clamp.Tensor", this, min, max);
-        public Tensor clamp_(double? min = null, double? max = null) => C("aten::clamp_", this, min, max);
+        // Integer bounds keep an integer tensor integer (PyTorch: index.clamp(0, n - 1) stays int64).
+        public Tensor clamp(long min, long max) => C("aten::clamp", this, min, max);
+        public Tensor clamp_(double? min = null, double? max = null) => I("aten::clamp_", this, min, max);
         public Tensor clamp_min(double min) => C("aten::clamp_min", this, min);
         public Tensor clamp_max(double max) => C("aten::clamp_max", this, max);
+        public Tensor clamp_min_(double min) => I("aten::clamp_min_", this, min);
+        public Tensor clamp_max_(double max) => I("aten::clamp_max_", this, max);
         public Tensor maximum(Tensor o) => C("aten::maximum", this, o);
         public Tensor minimum(Tensor o) => C("aten::minimum", this, o);
         public Tensor nan_to_num(double nan = 0, double? posinf = null, double? neginf = null) => C("aten::nan_to_num", this, nan, posinf, neginf);
+        public Tensor softmax(long dim, ScalarType? dtype = null) => C("aten::softmax.int", this, dim, dtype);
         public Tensor matmul(Tensor o) => C("aten::matmul", this, o);
         public Tensor mm(Tensor o) => C("aten::mm", this, o);
         public Tensor bmm(Tensor o) => C("aten::bmm", this, o);
@@ -210,24 +233,25 @@ public static partial class torch
         // ------------------------------------------------------------ indexing ops
         public Tensor gather(long dim, Tensor index) => C("aten::gather", this, dim, index, false);
         public Tensor scatter(long dim, Tensor index, Tensor src) => C("aten::scatter.src", this, dim, index, src);
-        public Tensor scatter_(long dim, Tensor index, Tensor src) => C("aten::scatter_.src", this, dim, index, src);
-        public Tensor scatter_(long dim, Tensor index, double value) => C("aten::scatter_.value", this, dim, index, value);
-        public Tensor scatter_add_(long dim, Tensor index, Tensor src) => C("aten::scatter_add_", this, dim, index, src);
+        public Tensor scatter_(long dim, Tensor index, Tensor src) => I("aten::scatter_.src", this, dim, index, src);
+        public Tensor scatter_(long dim, Tensor index, double value) => I("aten::scatter_.value", this, dim, index, value);
+        public Tensor scatter_add_(long dim, Tensor index, Tensor src) => I("aten::scatter_add_", this, dim, index, src);
         public Tensor index_select(long dim, Tensor index) => C("aten::index_select", this, dim, index);
-        public Tensor index_add_(long dim, Tensor index, Tensor src) => C("aten::index_add_", this, dim, index, src, 1.0);
+        public Tensor index_add_(long dim, Tensor index, Tensor src) => I("aten::index_add_", this, dim, index, src, 1.0);
         public Tensor index_put_(Tensor?[] indices, Tensor values, bool accumulate = false) =>
-            C("aten::index_put_", this, Arg.OptionalTensors(indices), values, accumulate);
+            I("aten::index_put_", this, Arg.OptionalTensors(indices), values, accumulate);
         public Tensor index(params Tensor?[] indices) => C("aten::index.Tensor", this, Arg.OptionalTensors(indices));
         public Tensor masked_select(Tensor mask) => C("aten::masked_select", this, mask);
         public Tensor masked_fill(Tensor mask, double value) => C("aten::masked_fill.Scalar", this, mask, value);
-        public Tensor masked_fill_(Tensor mask, double value) => C("aten::masked_fill_.Scalar", this, mask, value);
+        public Tensor masked_fill_(Tensor mask, double value) => I("aten::masked_fill_.Scalar", this, mask, value);
         public Tensor nonzero() => C("aten::nonzero", this);
         public Tensor[] nonzero_as_tuple() => Op.CallMany("aten::nonzero_numpy", this);
         public Tensor where(Tensor condition, Tensor other) => C("aten::where.self", condition, this, other);
         public Tensor take_along_dim(Tensor indices, long dim) => C("aten::take_along_dim", this, indices, dim);
 
         // ------------------------------------------------------------ operators
-        public static Tensor operator +(Tensor a, Tensor b) => a.add(b);
+        // alpha 1 as an integer, so that integer tensors add (PyTorch's a + b passes alpha=1, an int).
+        public static Tensor operator +(Tensor a, Tensor b) => C("aten::add.Tensor", a, b, 1L);
         public static Tensor operator +(Tensor a, double b) => a.add(b);
         // Integer scalars keep integer tensors integer (PyTorch: int64 tensor + 5 is int64; + 5.0 is float).
         public static Tensor operator +(Tensor a, long b) => a.add(b);
@@ -237,7 +261,7 @@ public static partial class torch
         public static Tensor operator *(Tensor a, long b) => a.mul(b);
         public static Tensor operator *(long a, Tensor b) => b.mul(a);
         public static Tensor operator +(double a, Tensor b) => b.add(a);
-        public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
+        public static Tensor operator -(Tensor a, Tensor b) => C("aten::sub.Tensor", a, b, 1L);
         public static Tensor operator -(Tensor a, double b) => a.sub(b);
         public static Tensor operator -(double a, Tensor b) => C("aten::rsub.Scalar", b, a, 1.0);
         public static Tensor operator *(Tensor a, Tensor b) => a.mul(b);

@@ -23,6 +23,11 @@ public static partial class torch
         /// check: it must return to its value before a step once the step's dispose scope (or the finalizer) ran.</summary>
         public static long LiveHandles => Interlocked.Read(ref s_live);
 
+        /// <summary>Handles freed by the finalizer rather than by Dispose or a dispose scope, process-wide: each one is
+        /// a tensor some code forgot. A leak check that the garbage collector cannot hide.</summary>
+        public static long FinalizedHandles => Interlocked.Read(ref s_finalized);
+        static long s_finalized;
+
         internal IntPtr Handle =>
             _handle != IntPtr.Zero ? _handle : throw new ObjectDisposedException("Tensor", "tensor was disposed");
 
@@ -43,7 +48,11 @@ public static partial class torch
             Interlocked.Decrement(ref s_live);
         }
 
-        ~Tensor() => Free();
+        ~Tensor()
+        {
+            if (_handle != IntPtr.Zero) Interlocked.Increment(ref s_finalized);
+            Free();
+        }
 
         /// <summary>Moves this tensor out of the innermost dispose scope into the enclosing one.</summary>
         public Tensor MoveToOuterDisposeScope()

@@ -8,6 +8,13 @@ public static partial class torch
 {
     public static string libtorch_version => Marshal.PtrToStringUTF8(Native.ys_version())!;
 
+    /// <summary>The BLAS library libtorch runs on in this process (chosen by YOLOSWEEP_BLAS, see Blas.cs), e.g.
+    /// /usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3.</summary>
+    public static string blas_library => libtorch_version is not null ? Blas.Loaded() ?? "none" : "none";
+
+    /// <summary>The value of YOLOSWEEP_BLAS this process loaded libtorch with ("auto" when unset).</summary>
+    public static string blas_choice => libtorch_version is not null ? Blas.Choice : "auto";
+
     public static readonly ScalarType float16 = ScalarType.Float16, bfloat16 = ScalarType.BFloat16,
         float32 = ScalarType.Float32, float64 = ScalarType.Float64, int64 = ScalarType.Int64,
         int32 = ScalarType.Int32, uint8 = ScalarType.Byte, @bool = ScalarType.Bool;

@@ -21,8 +21,9 @@ public class DockerfileTests
     static readonly Dictionary<string, (string[] NotFromApt, string[] ExtraBuildPackages, bool CudaTorch)> Trainers = new()
     {
         ["trainer-cpu"] = ([], [], false),
-        // Debian's libtorch-dev is CPU-only: the CUDA libtorch is PyTorch's wheel, installed with pip (python3-venv).
-        ["trainer-cuda"] = (["libtorch-dev"], ["python3", "python3-venv"], true),
+        // Debian's libtorch-dev is CPU-only: the CUDA libtorch is PyTorch's wheel, installed with pip (python3-venv),
+        // which brings its own BLAS (so no OpenBLAS for src/Torch/Blas.cs to load).
+        ["trainer-cuda"] = (["libtorch-dev", "libopenblas0-openmp"], ["python3", "python3-venv"], true),
     };
 
     [Fact]

@@ -34,6 +34,7 @@ public class EnvironmentTests
         ["YOLOSWEEP_ADVERTISE_ADDRESS"] = "a pod advertises its own address (POD_IP, else its hostname's address)",
         ["YOLOSWEEP_CLUSTER_ID"] = "one YoloSweep cluster per namespace: the default id serves",
         ["YOLOSWEEP_SERVICE_ID"] = "one YoloSweep service per database: the default id serves",
+        ["YOLOSWEEP_BLAS"] = "picks the BLAS libtorch loads; the default (OpenBLAS, which the trainer-cpu image installs) is what a cluster wants",
     };
 
     [Fact]

@@ -37,6 +37,23 @@ public class DSConvTests
     }
 
     [Fact]
+    public void A_weight_that_rounds_to_minus_zero_quantises_to_plus_zero_as_the_integer_kernel_does()
+    {
+        // v = [1, −.01, .3, 0], 4 bits: α₀ = 1/7, −.01/α = −0.07 rounds to −0.0 in float32; the reference converts q to
+        // int8 before ŵ = α·q, so ŵ holds +0.0 there, bit for bit
+        var got = Quantize([1f, -0.01f, 0.3f, 0f], [1, 4, 1, 1], 4, 4);
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(got[1]));
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(got[3]));
+        // and over a random weight, no zero of ŵ carries the sign bit
+        manual_seed(3);
+        using var w = randn(8, 40, 3, 3) * 0.1;
+        using var q = DSConv.Quantize(w, 8, 4);
+        var values = q.ToArray<float>();
+        Assert.Contains(values, v => v == 0);
+        Assert.DoesNotContain(values, v => v == 0 && float.IsNegative(v));
+    }
+
+    [Fact]
     public void Blocks_of_B_input_channels_have_their_own_scale_and_the_last_block_is_shorter()
     {
         // I = 5, B = 2, bits 2 (q ∈ {−2…1}): blocks [1, −1] → α 1; [.3, .1] → q [1, 0], α .3; [2] → α 2; a zero row stays 0.
@@ -66,7 +83,7 @@ public class DSConvTests
         Assert.True(y0.equal(ref0));
         using var b8 = new DSConv(64, 8, [3, 3], block_size: 8, bits: 4);
         using var b32 = new DSConv(64, 8, [3, 3], block_size: 32, bits: 4);
-        using (no_grad()) b32.weight.copy_(b8.weight).Dispose();
+        using (no_grad()) b32.weight.copy_(b8.weight);
         using var y8 = b8.call(x);
         using var y32 = b32.call(x);
         using var d = (y8 - y32).abs().max();

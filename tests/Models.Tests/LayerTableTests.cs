@@ -81,7 +81,7 @@ public class LayerTableTests
         Assert.Equal(214, doc.RootElement.GetProperty("layers").GetInt32());
         Assert.Equal(7_235_389, doc.RootElement.GetProperty("parameters").GetInt64());
         Assert.Equal(7_235_389, doc.RootElement.GetProperty("gradients").GetInt64());
-        Assert.Equal(16.623, doc.RootElement.GetProperty("gflops").GetDouble(), 3);
+        Assert.Equal(16.625, doc.RootElement.GetProperty("gflops").GetDouble(), 3);   // thop counts the two upsamplings (0.0025)
         Assert.Equal(25, doc.RootElement.GetProperty("rows").GetArrayLength());
     }
 

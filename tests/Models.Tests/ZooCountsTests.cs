@@ -37,6 +37,57 @@ public class ZooCountsTests(ITestOutputHelper log)
         Expect(m, 33_918_422, 33_918_406, double.NaN);
     }
 
+    // thop (as yolov5/ultralytics print GFLOPs) also counts what the old rules left out: the nn.AdaptiveAvgPool2d of
+    // seed 002's squeeze-excite ((H·W + 1) per output element: +0.032 here), nn.Upsample (output elements) and, as
+    // thop runs the model in eval mode, the DFL convolutions of the decoding heads (v10: both branches).
+    [Fact]
+    public void Yolov5_effnetv2_x_counts_its_squeeze_excite_pooling_as_thop_does()
+    {
+        using var m = ModelCatalog.Build("yolov5-effnetv2", "x");
+        var g = m.GFlops(640);
+        log.WriteLine($"yolov5-effnetv2 x: {g:F4} GFLOPs");
+        Assert.Equal(90.38, Math.Round(g, 2));   // was 90.348 without the pooling
+        Assert.Equal(90.4, Math.Round(g, 1));
+    }
+
+    [Fact]
+    public void Yolov10_b_counts_upsampling_and_both_DFL_decodes_as_thop_does()
+    {
+        using var m = ModelCatalog.Build("yolov10", "b");
+        var g = m.GFlops(640);
+        log.WriteLine($"yolov10 b: {g:F4} GFLOPs");
+        Assert.Equal(99.355, Math.Round(g, 3));   // was 99.344
+        Assert.Equal(99.4, Math.Round(g, 1));
+    }
+
+    // yolov5 v7.0's parse_model leaves a layer unscaled when its yaml width equals no = na·(nc+5) ("if not output"):
+    // at nc 3, no = 24 = the stem's and FusedMBConv 1's width; at nc 11, no = 48 = FusedMBConv 2's and 3's. The counts
+    // are yolov5's (reference/yolov5_effnetv2_params.py: seed 002's modules in PyTorch, yolov5's parse_model).
+    [Theory]
+    [InlineData("n", 3, 1_509_276, "[3, 24, 3, 2]")]
+    [InlineData("n", 11, 1_654_772, "[3, 8, 3, 2]")]
+    [InlineData("n", 80, 1_588_769, "[3, 8, 3, 2]")]
+    [InlineData("s", 11, 5_750_696, "[3, 16, 3, 2]")]
+    public void Yolov5_effnetv2_keeps_a_width_equal_to_the_output_width_unscaled_as_yolov5_does(string scale, long nc, long parameters, string stemArgs)
+    {
+        using var m = ModelCatalog.Build("yolov5-effnetv2", scale, nc);
+        Assert.Equal(parameters, m.ParameterCount);
+        Assert.Equal(stemArgs, m.Layers[0].Arguments);
+    }
+
+    [Fact]
+    public void The_v5_family_compares_widths_with_no_and_ultralytics_with_nc()
+    {
+        using var effnet = ModelCatalog.Build("yolov5-effnetv2", "n", 11);
+        Assert.StartsWith("[8, 48, ", effnet.Layers[2].Arguments);   // 48 = 3·(11+5): not scaled to 16
+        Assert.StartsWith("[48, 48, ", effnet.Layers[3].Arguments);
+        // a first Conv of yaml width 64 at nc 64: yolov5 scales it (64 ≠ no = 207), ultralytics keeps it (64 = nc)
+        using var v5 = ModelCatalog.Build("yolov5", "n", 64);
+        Assert.StartsWith("[3, 16, ", v5.Layers[0].Arguments);
+        using var v8 = ModelCatalog.Build("yolov8", "n", 64);
+        Assert.StartsWith("[3, 64, ", v8.Layers[0].Arguments);
+    }
+
     // YOLOv10 paper (Wang et al. 2024, Table 1) and THU-MIG/yolov10 README: #Params (M) and FLOPs (G) at 640 of the
     // deployed models, i.e. after ultralytics fuse() (BN folded, RepVGGDW folded, one-to-one head only).
     [Theory]

@@ -21,7 +21,7 @@ public class IndexingTests
         Assert.Equal(new float[] { 0, 2 }, x[0, 0, TensorIndex.Slice(0, null, 2)].ToArray<float>());
         Assert.Equal(new long[] { 2, 3, 0 }, x[.., .., ^0..].shape);
         // A view: writing through it changes x.
-        x[0, 0].fill_(-1).Dispose();
+        x[0, 0].fill_(-1);
         Assert.Equal(-4f, x[0, 0].sum().item<float>());
     }
 

@@ -18,6 +18,11 @@ public sealed class TinySynth : IDisposable
     public void Dispose() { try { Directory.Delete(Dir, true); } catch (IOException) { } }
 }
 
+// Alone, not beside other test classes: they draw from libtorch's global generator while these seed it and build.
+[CollectionDefinition(nameof(TrainingTests), DisableParallelization = true)]
+public class TrainingCollection { }
+
+[Collection(nameof(TrainingTests))]
 public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFixture<TinySynth>
 {
     TrainOptions Options(string model, int epochs, string project) => new()
@@ -37,7 +42,8 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
     {
         var project = Project();
         var epochs = new List<EpochReport>();
-        var r = TrainingRun.Run(Options(model, 15, project) with { Optim = new OptimOptions(WarmupEpochs: 0, Lr0: 0.05, NominalBatch: 8) }, new SyncProgress<EpochReport>(epochs.Add));
+        // v10 at lr0 0.05 oscillates on this tiny set once its loss uses ultralytics' bbox_iou (h + eps): 0.03
+        var r = TrainingRun.Run(Options(model, 15, project) with { Optim = new OptimOptions(WarmupEpochs: 0, Lr0: model == "tiny-v10" ? 0.03 : 0.05, NominalBatch: 8) }, new SyncProgress<EpochReport>(epochs.Add));
         // v8's loss starts low (an untrained model has few task-aligned anchors, so few positives) and peaks before
         // it falls: compare the last epochs with the worst of the first three
         var first = epochs.Take(3).Max(e => e.Losses.Values.Sum());
@@ -122,7 +128,7 @@ public class TrainingTests(TinySynth synth, ITestOutputHelper output) : IClassFi
         Assert.True(maxErr < 1e-5, $"{maxErr}");
         // replica 1's gradients are cleared after averaging; a step then a broadcast makes the replicas equal
         Assert.Null(two.Replicas[1].parameters().First().grad);
-        using (no_grad()) foreach (var p in two.Main.parameters()) { using var gg = p.grad; if (gg is not null) p.sub_(gg, 0.1).Dispose(); }
+        using (no_grad()) foreach (var p in two.Main.parameters()) { using var gg = p.grad; if (gg is not null) p.sub_(gg, 0.1); }
         two.Broadcast();
         var r0 = two.Replicas[0].parameters().First();
         var r1 = two.Replicas[1].parameters().First();

@@ -19,91 +19,102 @@ public sealed class AKConv : nn.Module<Tensor, Tensor>
         this.num_param = num_param;
         this.stride = stride;
         conv = new nn.Sequential(new Conv2d(inc, outc, [num_param, 1], [num_param, 1], [0, 0], bias: false),
-            new BatchNorm2d(outc), Act.SiLU());
+            new BatchNorm2d(outc), Act.SiLU());   // the conv adds the BN and SiLU to compare original Conv in YOLOv5
         p_conv = new Conv2d(inc, 2 * num_param, 3, stride, 1);
         nn.init.zeros_(p_conv.weight);
-        register_module("conv", conv);
-        register_module("p_conv", p_conv);
+        RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
+        // N is num_param.
         var offset = p_conv.call(x);
-        var N = offset.size(1) / 2;
-        var (h, w) = (offset.size(2), offset.size(3));
-        var (H, W) = (x.size(2), x.size(3));
-        var p = (P0(h, w, N, x.device) + Pn(N, x.device)) + offset;
+        var N = (int)(offset.size(1) / 2);
+        var (H, W) = (x.size(2) - 1, x.size(3) - 1);
+        Tensor X(Tensor t) => t[TensorIndex.Ellipsis, ..N];   // t[..., :N]
+        Tensor Y(Tensor t) => t[TensorIndex.Ellipsis, N..];   // t[..., N:]
+        // (b, 2N, h, w)
+        var p = GetP(offset);
+        // (b, h, w, 2N)
         p = p.contiguous().permute(0, 2, 3, 1);
-        Tensor Lo(Tensor t) => t.narrow(-1, 0, N);
-        Tensor Hi(Tensor t) => t.narrow(-1, N, N);
-        Tensor ClampXY(Tensor t) => cat([Lo(t).clamp(0, H - 1), Hi(t).clamp(0, W - 1)], -1);
-        var qlt0 = p.detach().floor();
-        var qrb0 = qlt0 + 1;
-        var q_lt = ClampXY(qlt0).@long();
-        var q_rb = ClampXY(qrb0).@long();
-        var q_lb = cat([Lo(q_lt), Hi(q_rb)], -1);
-        var q_rt = cat([Lo(q_rb), Hi(q_lt)], -1);
-        p = ClampXY(p);
-        Tensor D(Tensor q, Func<Tensor, Tensor> part) => part(q).to(p.dtype) - part(p);
-        var g_lt = (1 + D(q_lt, Lo)) * (1 + D(q_lt, Hi));
-        var g_rb = (1 - D(q_rb, Lo)) * (1 - D(q_rb, Hi));
-        var g_lb = (1 + D(q_lb, Lo)) * (1 - D(q_lb, Hi));
-        var g_rt = (1 - D(q_rt, Lo)) * (1 + D(q_rt, Hi));
-        var x_offset = g_lt.unsqueeze(1) * GetXq(x, q_lt, N) + g_rb.unsqueeze(1) * GetXq(x, q_rb, N)
-                       + g_lb.unsqueeze(1) * GetXq(x, q_lb, N) + g_rt.unsqueeze(1) * GetXq(x, q_rt, N);
-        // rearrange 'b c h w n -> b c (h n) w'
-        var (b, c) = (x_offset.size(0), x_offset.size(1));
-        var stacked = x_offset.permute(0, 1, 2, 4, 3).reshape(b, c, h * N, w);
-        return conv.call(stacked).MoveToOuterDisposeScope();
+        var q_lt = p.detach().floor();
+        var q_rb = q_lt + 1;
+        q_lt = cat([X(q_lt).clamp(0, H), Y(q_lt).clamp(0, W)], -1).@long();
+        q_rb = cat([X(q_rb).clamp(0, H), Y(q_rb).clamp(0, W)], -1).@long();
+        var q_lb = cat([X(q_lt), Y(q_rb)], -1);
+        var q_rt = cat([X(q_rb), Y(q_lt)], -1);
+        // clip p
+        p = cat([X(p).clamp(0, H), Y(p).clamp(0, W)], -1);
+        // bilinear kernel (b, h, w, N)
+        var g_lt = (1 + (X(q_lt).to(p.dtype) - X(p))) * (1 + (Y(q_lt).to(p.dtype) - Y(p)));
+        var g_rb = (1 - (X(q_rb).to(p.dtype) - X(p))) * (1 - (Y(q_rb).to(p.dtype) - Y(p)));
+        var g_lb = (1 + (X(q_lb).to(p.dtype) - X(p))) * (1 - (Y(q_lb).to(p.dtype) - Y(p)));
+        var g_rt = (1 - (X(q_rt).to(p.dtype) - X(p))) * (1 + (Y(q_rt).to(p.dtype) - Y(p)));
+        // resampling the features based on the modified coordinates
+        var x_q_lt = GetXq(x, q_lt, N);
+        var x_q_rb = GetXq(x, q_rb, N);
+        var x_q_lb = GetXq(x, q_lb, N);
+        var x_q_rt = GetXq(x, q_rt, N);
+        // bilinear
+        var x_offset = g_lt.unsqueeze(1) * x_q_lt + g_rb.unsqueeze(1) * x_q_rb + g_lb.unsqueeze(1) * x_q_lb + g_rt.unsqueeze(1) * x_q_rt;
+        x_offset = ReshapeXOffset(x_offset);
+        return conv.call(x_offset);
     }
 
-    static Tensor GetXq(Tensor x, Tensor q, long N)
+    /// <summary>_get_p_n: the initial sampling shape (meshgrid 'xy' over row_number × base_int, plus a partial row), (1, 2N, 1, 1).</summary>
+    Tensor GetPn(long N, Device device)
+    {
+        var base_int = (long)Math.Round(Math.Sqrt(num_param), MidpointRounding.ToEven);
+        var row_number = num_param / base_int;
+        var mod_number = num_param % base_int;
+        var p_n_x = new List<float>();
+        var p_n_y = new List<float>();
+        // meshgrid(arange(row_number), arange(base_int), indexing='xy') has shape (base_int, row_number)
+        for (var i = 0; i < base_int; i++)
+            for (var j = 0; j < row_number; j++) { p_n_x.Add(j); p_n_y.Add(i); }
+        for (var i = 0; i < mod_number; i++) { p_n_x.Add(row_number); p_n_y.Add(i); }
+        return tensor(p_n_x.Concat(p_n_y).ToArray(), [1, 2 * N, 1, 1], device);
+    }
+
+    /// <summary>_get_p_0: meshgrid('xy') of arange(0, h·s, s) and arange(0, w·s, s) — shape (w, h) — flattened and
+    /// viewed as (h, w), exactly as the seed (transposed when h == w), repeated for the N points: (1, 2N, h, w).</summary>
+    Tensor GetP0(long h, long w, long N, Device device)
+    {
+        var p_0_x = new float[h * w];
+        var p_0_y = new float[h * w];
+        for (long k = 0; k < h * w; k++)
+        {
+            p_0_x[k] = k % h * stride;
+            p_0_y[k] = k / h * stride;
+        }
+        return cat([tensor(p_0_x, [1, 1, h, w], device).repeat(1, N, 1, 1), tensor(p_0_y, [1, 1, h, w], device).repeat(1, N, 1, 1)], 1);
+    }
+
+    Tensor GetP(Tensor offset)
+    {
+        var (N, h, w) = (offset.size(1) / 2, offset.size(2), offset.size(3));
+        var p_n = GetPn(N, offset.device);      // (1, 2N, 1, 1)
+        var p_0 = GetP0(h, w, N, offset.device);  // (1, 2N, h, w)
+        return p_0 + p_n + offset;
+    }
+
+    static Tensor GetXq(Tensor x, Tensor q, int N)
     {
         var (b, h, w) = (q.size(0), q.size(1), q.size(2));
         var padded_w = x.size(3);
         var c = x.size(1);
-        var xf = x.contiguous().view(b, c, -1);
-        // integer arithmetic on the long indices (a double scalar would promote them to float)
-        var index = Op.Call("aten::add.Tensor", Op.Call("aten::mul.Scalar", q.narrow(-1, 0, N), padded_w), q.narrow(-1, N, N), 1L);
-        index = index.contiguous().unsqueeze(1).expand(-1, c, -1, -1, -1).contiguous().view(b, c, -1);
-        index = Op.Call("aten::clamp", index, 0L, xf.size(-1) - 1);
-        return xf.gather(-1, index).contiguous().view(b, c, h, w, N);
+        x = x.contiguous().view(b, c, -1);   // (b, c, h*w)
+        var index = q[TensorIndex.Ellipsis, ..N] * padded_w + q[TensorIndex.Ellipsis, N..];   // offset_x*w + offset_y, (b, h, w, N)
+        index = index.contiguous().unsqueeze(1).expand(-1, c, -1, -1, -1).contiguous().view(b, c, -1);   // (b, c, h*w*N)
+        index = index.clamp(0, x.size(-1) - 1);
+        return x.gather(-1, index).contiguous().view(b, c, h, w, N);
     }
 
-    /// <summary>_get_p_n: the initial sampling shape (meshgrid 'xy' over row_number × base_int, plus a partial row).</summary>
-    Tensor Pn(long N, Device device)
+    /// <summary>Stacks the resampled features in the row direction: rearrange 'b c h w n -> b c (h n) w'.</summary>
+    static Tensor ReshapeXOffset(Tensor x_offset)
     {
-        var baseInt = (long)Math.Round(Math.Sqrt(num_param), MidpointRounding.ToEven);
-        var rowNumber = num_param / baseInt;
-        var modNumber = num_param % baseInt;
-        var xs = new List<float>();
-        var ys = new List<float>();
-        // meshgrid(arange(row_number), arange(base_int), indexing='xy'): shape (base_int, row_number)
-        for (var i = 0; i < baseInt; i++)
-            for (var j = 0; j < rowNumber; j++) { xs.Add(j); ys.Add(i); }
-        for (var i = 0; i < modNumber; i++) { xs.Add(rowNumber); ys.Add(i); }
-        return tensor(xs.Concat(ys).ToArray(), [1, 2 * N, 1, 1], device);
-    }
-
-    /// <summary>_get_p_0: meshgrid('xy') of arange(0, h·s, s) and arange(0, w·s, s) — shape (w, h) — flattened and
-    /// viewed as (h, w), exactly as the seed (transposed when h == w).</summary>
-    Tensor P0(long h, long w, long N, Device device)
-    {
-        var px = new float[h * w];
-        var py = new float[h * w];
-        for (long k = 0; k < h * w; k++)
-        {
-            var i = k / h;
-            var j = k % h;
-            px[k] = j * stride;
-            py[k] = i * stride;
-        }
-        using var tx = tensor(px, [1, 1, h, w], device);
-        using var ty = tensor(py, [1, 1, h, w], device);
-        using var rx = tx.repeat(1, N, 1, 1);
-        using var ry = ty.repeat(1, N, 1, 1);
-        return cat([rx, ry], 1);
+        var (b, c, h, w, n) = (x_offset.size(0), x_offset.size(1), x_offset.size(2), x_offset.size(3), x_offset.size(4));
+        return x_offset.permute(0, 1, 2, 4, 3).reshape(b, c, h * n, w);
     }
 }
 
@@ -116,10 +127,5 @@ public sealed class Bottleneck_AKConv(long c1, long c2, bool shortcut = true, do
 public sealed class C3_AKConv : C3
 {
     public C3_AKConv(long c1, long c2, long n = 1, bool shortcut = true, long g = 1, double e = 0.5, long num_param = 3)
-        : base(c1, c2, 0, shortcut, g, e, "C3_AKConv")
-    {
-        var c_ = (long)(c2 * e);
-        ReplaceBlocks(new nn.Sequential(Enumerable.Range(0, (int)n)
-            .Select(_ => (nn.Module<Tensor, Tensor>)new Bottleneck_AKConv(c_, c_, shortcut, 1.0, num_param)).ToArray()));
-    }
+        : base("C3_AKConv", c1, c2, e, c_ => Enumerable.Range(0, (int)n).Select(_ => new Bottleneck_AKConv(c_, c_, shortcut, 1.0, num_param))) { }
 }

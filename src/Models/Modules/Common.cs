@@ -30,45 +30,30 @@ public static class Pad
 /// <summary>yolov5 / ultralytics Conv: Conv2d(bias=False) → BatchNorm2d → SiLU (act=False: Identity).</summary>
 public class Conv : nn.Module<Tensor, Tensor>
 {
-    public Conv2d conv;
+    public readonly Conv2d conv;
     public readonly BatchNorm2d bn;
-    public nn.Module<Tensor, Tensor> act { get; private set; }
+    public readonly nn.Module<Tensor, Tensor> act;
 
-    public Conv(long c1, long c2, long k = 1, long s = 1, long? p = null, long g = 1, long d = 1, bool act = true)
-        : this(c1, c2, [k, k], s, p is null ? null : [p.Value, p.Value], g, d, act) { }
+    public Conv(long c1, long c2, long k = 1, long s = 1, long? p = null, long g = 1, long d = 1, bool act = true,
+        nn.Module<Tensor, Tensor>? activation = null)
+        : this(c1, c2, [k, k], s, p is null ? null : [p.Value, p.Value], g, d, act, activation) { }
 
+    /// <param name="activation">an activation instance of its own (v10Detect's deep-copied branches), else the shared default</param>
     public Conv(long c1, long c2, long[] k, long s, long[]? p, long g = 1, long d = 1, bool act = true,
-        nn.Module<Tensor, Tensor>? activation = null, string typeName = "Conv") : base(typeName)
+        nn.Module<Tensor, Tensor>? activation = null)
+        : this("Conv", new Conv2d(c1, c2, k, [s, s], Pad.Auto(k, p, d), [d, d], g, bias: false), c2,
+            act ? activation ?? Act.DefaultSiLU : Act.Identity()) { }
+
+    /// <summary>A Conv whose convolution is given (the seeds build Conv and then swap self.conv, as DSConv2D).</summary>
+    protected Conv(string typeName, Conv2d conv, long c2, nn.Module<Tensor, Tensor> act) : base(typeName)
     {
-        conv = new Conv2d(c1, c2, k, [s, s], Pad.Auto(k, p, d), [d, d], g, bias: false);
+        this.conv = conv;
         bn = new BatchNorm2d(c2);
-        this.act = activation ?? (act ? Act.DefaultSiLU : Act.Identity());
-        register_module("conv", conv);
-        register_module("bn", bn);
-        register_module("act", this.act);
+        this.act = act;
+        RegisterComponents();
     }
 
-    /// <summary>Swaps the activation module (v10Detect's deep-copied branches own one SiLU each, as copy.deepcopy gives).</summary>
-    internal void ShareActivation(nn.Module<Tensor, Tensor> a)
-    {
-        act = a;
-        register_module("act", a);
-    }
-
-    /// <summary>Replaces the convolution keeping its state_dict position (seeds build Conv then swap self.conv).</summary>
-    protected void ReplaceConv(Conv2d c)
-    {
-        conv.Dispose();
-        conv = c;
-        register_module("conv", c);
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a = conv.call(x);
-        using var b = bn.call(a);
-        return act.call(b);
-    }
+    public override Tensor forward(Tensor x) => act.call(bn.call(conv.call(x)));
 }
 
 /// <summary>The bottleneck shape of yolov5/ultralytics Bottleneck and of the seeds' copies of it (Bottleneck_AKConv,
@@ -88,13 +73,7 @@ public abstract class ResidualBottleneck : nn.Module<Tensor, Tensor>
     /// <summary>The hidden channels every bottleneck uses: int(c2 · e).</summary>
     protected static long Hidden(long c2, double e) => (long)(c2 * e);
 
-    public override Tensor forward(Tensor x)
-    {
-        using var a = cv1.call(x);
-        var b = cv2.call(a);
-        if (!add) return b;
-        using (b) return x + b;
-    }
+    public override Tensor forward(Tensor x) => add ? x + cv2.call(cv1.call(x)) : cv2.call(cv1.call(x));
 }
 
 /// <summary>yolov5 / ultralytics Bottleneck: cv1 (k[0]) → cv2 (k[1]), residual when shortcut and c1 == c2.</summary>
@@ -104,38 +83,24 @@ public sealed class Bottleneck(long c1, long c2, bool shortcut = true, long g = 
 /// <summary>yolov5 C3: CSP bottleneck with 3 convolutions.</summary>
 public class C3 : nn.Module<Tensor, Tensor>
 {
-    protected readonly Conv cv1, cv2, cv3;
-    protected nn.Sequential m;
+    readonly Conv cv1, cv2, cv3;
+    readonly nn.Sequential m;
 
-    public C3(long c1, long c2, long n = 1, bool shortcut = true, long g = 1, double e = 0.5, string typeName = "C3") : base(typeName)
+    public C3(long c1, long c2, long n = 1, bool shortcut = true, long g = 1, double e = 0.5)
+        : this("C3", c1, c2, e, c_ => Enumerable.Range(0, (int)n).Select(_ => new Bottleneck(c_, c_, shortcut, g, 1, 3, 1.0))) { }
+
+    /// <summary>A C3 with other blocks in m (C3_Faster, C3_AKConv), built from the hidden width c_.</summary>
+    protected C3(string typeName, long c1, long c2, double e, Func<long, IEnumerable<nn.Module<Tensor, Tensor>>> blocks) : base(typeName)
     {
         var c_ = (long)(c2 * e);
         cv1 = new Conv(c1, c_, 1, 1);
         cv2 = new Conv(c1, c_, 1, 1);
         cv3 = new Conv(2 * c_, c2, 1);
-        m = new nn.Sequential(Enumerable.Range(0, (int)n).Select(_ => (nn.Module<Tensor, Tensor>)new Bottleneck(c_, c_, shortcut, g, 1, 3, 1.0)).ToArray());
-        register_module("cv1", cv1);
-        register_module("cv2", cv2);
-        register_module("cv3", cv3);
-        register_module("m", m);
+        m = new nn.Sequential(blocks(c_).ToArray());
+        RegisterComponents();
     }
 
-    /// <summary>Replaces the bottleneck stack keeping its state_dict position (C3_Faster does this).</summary>
-    protected void ReplaceBlocks(nn.Sequential blocks)
-    {
-        m.Dispose();
-        m = blocks;
-        register_module("m", m);
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a1 = cv1.call(x);
-        using var a = m.call(a1);
-        using var b = cv2.call(x);
-        using var c = cat([a, b], 1);
-        return cv3.call(c);
-    }
+    public override Tensor forward(Tensor x) => cv3.call(cat([m.call(cv1.call(x)), cv2.call(x)], 1));
 }
 
 /// <summary>yolov5 / ultralytics SPPF: cv1 → three chained max-pools (k, stride 1) → concat → cv2.</summary>
@@ -155,12 +120,10 @@ public sealed class SPPF : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var a = cv1.call(x);
-        using var y1 = m.call(a);
-        using var y2 = m.call(y1);
-        using var y3 = m.call(y2);
-        using var c = cat([a, y1, y2, y3], 1);
-        return cv2.call(c);
+        x = cv1.call(x);
+        var y1 = m.call(x);
+        var y2 = m.call(y1);
+        return cv2.call(cat([x, y1, y2, m.call(y2)], 1));
     }
 }
 
@@ -170,40 +133,35 @@ public sealed class Concat : nn.Module<Tensor, Tensor>, IMultiInput
     readonly long d;
     public Concat(long dimension = 1) : base("Concat") { d = dimension; }
     public Tensor ForwardMany(Tensor[] xs) => cat(xs, d);
-    public override Tensor forward(Tensor x) => x.alias();
+    public override Tensor forward(Tensor x) => x;
 }
 
 /// <summary>ultralytics C2f: cv1 → split in two → n bottlenecks chained on the last part → concat all → cv2.</summary>
 public class C2f : nn.Module<Tensor, Tensor>
 {
-    protected readonly long c;
-    protected readonly Conv cv1, cv2;
-    protected readonly nn.ModuleList<nn.Module<Tensor, Tensor>> m;
+    readonly Conv cv1, cv2;
+    readonly nn.ModuleList<nn.Module<Tensor, Tensor>> m;
 
     public C2f(long c1, long c2, long n = 1, bool shortcut = false, long g = 1, double e = 0.5) : this("C2f", c1, c2, n, e,
-        ch => Enumerable.Range(0, (int)n).Select(_ => (nn.Module<Tensor, Tensor>)new Bottleneck(ch, ch, shortcut, g, 3, 3, 1.0)))
+        c => Enumerable.Range(0, (int)n).Select(_ => new Bottleneck(c, c, shortcut, g, 3, 3, 1.0)))
     { }
 
+    /// <summary>A C2f with other blocks (C2fCIB, C2f_DSConv) and, optionally, another cv2 (C2f_DSConv's DSConv2D).</summary>
     protected C2f(string typeName, long c1, long c2, long n, double e, Func<long, IEnumerable<nn.Module<Tensor, Tensor>>> blocks,
         Func<long, long, Conv>? makeCv2 = null) : base(typeName)
     {
-        c = (long)(c2 * e);
+        var c = (long)(c2 * e);   // hidden channels
         cv1 = new Conv(c1, 2 * c, 1, 1);
         cv2 = makeCv2?.Invoke((2 + n) * c, c2) ?? new Conv((2 + n) * c, c2, 1);
         m = new nn.ModuleList<nn.Module<Tensor, Tensor>>(blocks(c).ToArray());
-        register_module("cv1", cv1);
-        register_module("cv2", cv2);
-        register_module("m", m);
+        RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var a = cv1.call(x);
-        var y = a.chunk(2, 1).ToList();
+        var y = cv1.call(x).chunk(2, 1).ToList();
         foreach (var b in m) y.Add(b.call(y[^1]));
-        using var cat_ = cat(y.ToArray(), 1);
-        foreach (var t in y) t.Dispose();
-        return cv2.call(cat_);
+        return cv2.call(cat([.. y], 1));
     }
 }
 
@@ -217,20 +175,17 @@ public sealed class DFL : nn.Module<Tensor, Tensor>
     {
         this.c1 = c1;
         conv = new Conv2d(c1, 1, 1, bias: false);
+        conv.weight.requires_grad_(false);
         using (no_grad())
-        using (var w = arange(0, c1, 1, ScalarType.Float32).view(1, c1, 1, 1))
-            conv.weight.copy_(w).Dispose();
-        conv.weight.requires_grad_(false).Dispose();
+        using (var x = arange(0, c1, 1, ScalarType.Float32))
+        using (var w = x.view(1, c1, 1, 1))
+            conv.weight.copy_(w);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        var (b, a) = (x.size(0), x.size(2));
-        using var v = x.view(b, 4, c1, a);
-        using var t = v.transpose(2, 1);
-        using var s = nn.functional.softmax(t, 1);
-        using var y = conv.call(s);
-        return y.view(b, 4, a);
+        var (b, a) = (x.size(0), x.size(2));   // batch, channels, anchors
+        return conv.call(x.view(b, 4, c1, a).transpose(2, 1).softmax(1)).view(b, 4, a);
     }
 }

@@ -38,12 +38,10 @@ public sealed class DSConv : Conv2d
 
     protected override Tensor EffectiveWeight()
     {
-        if (bits == 0) return weight.alias();
-        using var scope = NewDisposeScope();
+        if (bits == 0) return weight;
         Tensor wq;
         using (no_grad()) wq = Quantize(weight, block_size, bits);
-        var ste = wq + (weight - weight.detach());
-        return ste.MoveToOuterDisposeScope();
+        return wq + (weight - weight.detach());   // ŵ forward, identity gradient to the float weights
     }
 
     /// <summary>ŵ = α·q for a weight (O, I, kh, kw) with blocks of <paramref name="blockSize"/> input channels.</summary>
@@ -72,21 +70,17 @@ public sealed class DSConv : Conv2d
             var den0 = den.eq(0.0);
             alpha = where(den0, 0.0, num / where(den0, 1.0, den)).to(ScalarType.Float32);
         }
-        var wq = (alpha * q).view(O, padded, kh, kw).narrow(1, 0, I).contiguous();
-        return wq.MoveToOuterDisposeScope();
+        // q as an integer kernel (int16 holds every q of ≤ 16 bits): a rounded −0.0 becomes 0, so ŵ = α·q is +0.0 there
+        var intweight = q.to(ScalarType.Int16);
+        var wq = (alpha * intweight).view(O, padded, kh, kw).narrow(1, 0, I).contiguous();
+        return scope.MoveToOuter(wq);
     }
 }
 
-/// <summary>Seed 004 DSConv2D: an ultralytics Conv whose conv is replaced by DSConv(inc, ouc, k, s, p, dilation=g, groups=d).</summary>
-public sealed class DSConv2D : Conv
-{
-    public DSConv2D(long inc, long ouc, long[] k, long s = 1, long[]? p = null, long g = 1, long d = 1, bool act = true, long block_size = 32, int bits = 4)
-        : base(inc, ouc, k, s, p, g, d, act, typeName: "DSConv2D")
-    {
-        // the seed swaps the arguments: g goes to DSConv's dilation, d to its groups (harmless: both are 1 in the seed)
-        ReplaceConv(new DSConv(inc, ouc, k, s, p, dilation: g, groups: d, block_size, bits));
-    }
-}
+/// <summary>Seed 004 DSConv2D: an ultralytics Conv whose conv is replaced by DSConv(inc, ouc, k, s, p, dilation=g, groups=d)
+/// — the seed swaps the arguments, g to DSConv's dilation and d to its groups (harmless: both are 1 in the seed).</summary>
+public sealed class DSConv2D(long inc, long ouc, long[] k, long s = 1, long[]? p = null, long g = 1, long d = 1, bool act = true, long block_size = 32, int bits = 4)
+    : Conv("DSConv2D", new DSConv(inc, ouc, k, s, p, dilation: g, groups: d, block_size, bits), ouc, act ? Act.DefaultSiLU : Act.Identity());
 
 /// <summary>Seed 004 Bottleneck_DSconv: Conv k[0] → DSConv2D k[1], residual when shortcut and c1 == c2.</summary>
 public sealed class Bottleneck_DSconv(long c1, long c2, bool shortcut = true, long g = 1, double e = 0.5, long block_size = 32, int bits = 4)

@@ -17,16 +17,11 @@ public sealed class Stem : nn.Module<Tensor, Tensor>
         var padding = (kernel_size - 1) / 2;
         conv = new Conv2d(c1, c2, kernel_size, stride, padding, 1, groups, bias: false);
         bn = new BatchNorm2d(c2, 1e-3, 0.1);
-        act = Act.SiLU();
+        act = Act.SiLU(inplace: true);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var a = conv.call(x);
-        using var b = bn.call(a);
-        return act.call(b);
-    }
+    public override Tensor forward(Tensor x) => act.call(bn.call(conv.call(x)));
 }
 
 /// <summary>Seed 002 SqueezeExcite_efficientv2: avg-pool → conv_reduce (int(c1·ratio), from the expanded channels) →
@@ -34,35 +29,30 @@ public sealed class Stem : nn.Module<Tensor, Tensor>
 public sealed class SqueezeExcite_efficientv2 : nn.Module<Tensor, Tensor>
 {
     readonly nn.Module<Tensor, Tensor> gate_fn;
-    readonly Conv2d conv_reduce, conv_expand;
+    readonly AdaptiveAvgPool2d avg_pool;
+    readonly Conv2d conv_reduce;
     readonly nn.Module<Tensor, Tensor> act1;
+    readonly Conv2d conv_expand;
 
     public SqueezeExcite_efficientv2(long c1, long c2, double se_ratio = 0.25) : base("SqueezeExcite_efficientv2")
     {
         gate_fn = Act.Sigmoid();
-        var reduced = (long)(c1 * se_ratio);
-        var avg_pool = new Lambda();
-        register_module("gate_fn", gate_fn);
-        register_module("avg_pool", avg_pool);
-        conv_reduce = new Conv2d(c1, reduced, 1);
-        register_module("conv_reduce", conv_reduce);
-        act1 = Act.ReLU();
-        register_module("act1", act1);
-        conv_expand = new Conv2d(reduced, c2, 1);
-        register_module("conv_expand", conv_expand);
-    }
-
-    sealed class Lambda() : nn.Module<Tensor, Tensor>("AdaptiveAvgPool2d")
-    {
-        public override Tensor forward(Tensor x) => nn.functional.adaptive_avg_pool2d(x, [1, 1]);
+        var reduced_chs = (long)(c1 * se_ratio);
+        avg_pool = new AdaptiveAvgPool2d(1);
+        conv_reduce = new Conv2d(c1, reduced_chs, 1);
+        act1 = Act.ReLU(inplace: true);
+        conv_expand = new Conv2d(reduced_chs, c2, 1);
+        RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var s = FlopCounter.Current != null ? zeros([x.size(0), x.size(1), 1, 1]) : nn.functional.adaptive_avg_pool2d(x, [1, 1]);
-        s = gate_fn.call(conv_expand.call(act1.call(conv_reduce.call(s))));
-        return (x * s.expand_as(x)).MoveToOuterDisposeScope();
+        var x_se = avg_pool.call(x);
+        x_se = conv_reduce.call(x_se);
+        x_se = act1.call(x_se);
+        x_se = conv_expand.call(x_se);
+        x_se = gate_fn.call(x_se);
+        return x * x_se.expand_as(x);
     }
 }
 
@@ -79,11 +69,11 @@ public sealed class FusedMBConv : nn.Module<Tensor, Tensor>
     {
         has_shortcut = s == 1 && c1 == c2;
         has_expansion = expansion != 1;
-        var expanded = c1 * expansion;
+        var expanded_c = c1 * expansion;
         if (has_expansion)
         {
-            expansion_conv = new Stem(c1, expanded, k, s);
-            project_conv = new Stem(expanded, c2, 1, 1);
+            expansion_conv = new Stem(c1, expanded_c, k, s);
+            project_conv = new Stem(expanded_c, c2, 1, 1);
         }
         else project_conv = new Stem(c1, c2, k, s);
         if (has_shortcut && drop_connect_rate > 0) dropout = new DropPath(drop_connect_rate);
@@ -92,14 +82,13 @@ public sealed class FusedMBConv : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var r = has_expansion ? project_conv.call(expansion_conv!.call(x)) : project_conv.call(x);
+        var result = has_expansion ? project_conv.call(expansion_conv!.call(x)) : project_conv.call(x);
         if (has_shortcut)
         {
-            if (dropout != null) r = dropout.call(r);
-            r = r + x;
+            if (dropout != null) result = dropout.call(result);
+            result.add_(x);
         }
-        return r.MoveToOuterDisposeScope();
+        return result;
     }
 }
 
@@ -108,31 +97,34 @@ public sealed class FusedMBConv : nn.Module<Tensor, Tensor>
 public sealed class MBConv : nn.Module<Tensor, Tensor>
 {
     readonly bool has_shortcut;
-    readonly Stem expansion_conv, dw_conv, project_conv;
+    readonly Stem expansion_conv, dw_conv;
     readonly nn.Module<Tensor, Tensor> se;
+    readonly Stem project_conv;
     readonly DropPath? dropout;
 
     public MBConv(long c1, long c2, long k = 3, long s = 1, long expansion = 1, double se_ration = 0, double drop_connect_rate = 0.2) : base("MBConv")
     {
         has_shortcut = s == 1 && c1 == c2;
-        var expanded = c1 * expansion;
-        expansion_conv = new Stem(c1, expanded, 1, 1);
-        dw_conv = new Stem(expanded, expanded, k, s, expanded);
-        se = se_ration > 0 ? new SqueezeExcite_efficientv2(expanded, expanded, se_ration) : Act.Identity();
-        project_conv = new Stem(expanded, c2, 1, 1);
+        var expanded_c = c1 * expansion;
+        expansion_conv = new Stem(c1, expanded_c, 1, 1);
+        dw_conv = new Stem(expanded_c, expanded_c, k, s, expanded_c);
+        se = se_ration > 0 ? new SqueezeExcite_efficientv2(expanded_c, expanded_c, se_ration) : Act.Identity();
+        project_conv = new Stem(expanded_c, c2, 1, 1);
         if (has_shortcut && drop_connect_rate > 0) dropout = new DropPath(drop_connect_rate);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var r = project_conv.call(se.call(dw_conv.call(expansion_conv.call(x))));
+        var result = expansion_conv.call(x);
+        result = dw_conv.call(result);
+        result = se.call(result);
+        result = project_conv.call(result);
         if (has_shortcut)
         {
-            if (dropout != null) r = dropout.call(r);
-            r = r + x;
+            if (dropout != null) result = dropout.call(result);
+            result.add_(x);
         }
-        return r.MoveToOuterDisposeScope();
+        return result;
     }
 }

@@ -18,11 +18,7 @@ public sealed class Conv2d_BN : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var a = c.call(x);
-        return bn.call(a);
-    }
+    public override Tensor forward(Tensor x) => bn.call(c.call(x));
 }
 
 /// <summary>timm SqueezeExcite (= SEModule): mean over H, W → fc1 (rd = make_divisible(c·ratio, 8, round_limit=0)) →
@@ -52,19 +48,22 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var s = x.mean([2, 3], keepdim: true);
-        s = fc2.call(act.call(bn.call(fc1.call(s))));
-        return (x * gate.call(s)).MoveToOuterDisposeScope();
+        var x_se = x.mean([2, 3], keepdim: true);
+        x_se = fc1.call(x_se);
+        x_se = act.call(bn.call(x_se));
+        x_se = fc2.call(x_se);
+        return x * gate.call(x_se);
     }
 }
 
 /// <summary>Seed 003 PatchMerging: 1×1 (4×) → ReLU → DW 3×3 stride 2 → ReLU → SE(0.25) → 1×1 to out_dim.</summary>
 public sealed class PatchMerging : nn.Module<Tensor, Tensor>
 {
-    readonly Conv2d_BN conv1, conv2, conv3;
+    readonly Conv2d_BN conv1;
     readonly nn.Module<Tensor, Tensor> act;
+    readonly Conv2d_BN conv2;
     readonly SqueezeExcite se;
+    readonly Conv2d_BN conv3;
 
     public PatchMerging(long dim, long out_dim) : base("PatchMerging")
     {
@@ -77,11 +76,7 @@ public sealed class PatchMerging : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return conv3.call(se.call(act.call(conv2.call(act.call(conv1.call(x)))))).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => conv3.call(se.call(act.call(conv2.call(act.call(conv1.call(x))))));
 }
 
 /// <summary>Seed 003 Residual: x + m(x) (the seed always builds it with drop 0).</summary>
@@ -90,11 +85,7 @@ public sealed class Residual : nn.Module<Tensor, Tensor>
     readonly nn.Module<Tensor, Tensor> m;
     public Residual(nn.Module<Tensor, Tensor> m) : base("Residual") { this.m = m; RegisterComponents(); }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var y = m.call(x);
-        return x + y;
-    }
+    public override Tensor forward(Tensor x) => x + m.call(x);
 }
 
 /// <summary>Seed 003 FFN: pw1 (1×1) → ReLU → pw2 (1×1, BN weight 0).</summary>
@@ -111,12 +102,7 @@ public sealed class FFN : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var a = pw1.call(x);
-        using var b = act.call(a);
-        return pw2.call(b);
-    }
+    public override Tensor forward(Tensor x) => pw2.call(act.call(pw1.call(x)));
 }
 
 /// <summary>Seed 003 CascadedGroupAttention: per head, qkv 1×1 on (its channel chunk + the previous head's output),
@@ -124,7 +110,7 @@ public sealed class FFN : nn.Module<Tensor, Tensor>
 /// on .eval(); gathering on every call gives the same values (and never goes stale after loading weights).</summary>
 public sealed class CascadedGroupAttention : nn.Module<Tensor, Tensor>
 {
-    readonly long num_heads, key_dim, d, resolution;
+    readonly long num_heads, key_dim, d;
     readonly double scale;
     readonly nn.ModuleList<Conv2d_BN> qkvs, dws;
     readonly nn.Sequential proj;
@@ -135,7 +121,6 @@ public sealed class CascadedGroupAttention : nn.Module<Tensor, Tensor>
     {
         this.num_heads = num_heads;
         this.key_dim = key_dim;
-        this.resolution = resolution;
         scale = Math.Pow(key_dim, -0.5);
         d = (long)(attn_ratio * key_dim);
         qkvs = new nn.ModuleList<Conv2d_BN>();
@@ -159,36 +144,29 @@ public sealed class CascadedGroupAttention : nn.Module<Tensor, Tensor>
             }
         using (var z = zeros(num_heads, offsets.Count)) attention_biases = new nn.Parameter(z);
         attention_bias_idxs = tensor(idxs, [n, n]);
-        register_module("qkvs", qkvs);
-        register_module("dws", dws);
-        register_module("proj", proj);
-        register_parameter("attention_biases", attention_biases);
-        register_buffer("attention_bias_idxs", attention_bias_idxs);
+        RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x)   // x (B,C,H,W)
     {
-        using var scope = NewDisposeScope();
         var (B, H, W) = (x.size(0), x.size(2), x.size(3));
-        var n = resolution * resolution;
-        var ab = attention_biases.index_select(1, attention_bias_idxs.view(-1)).view(num_heads, n, n);
+        var trainingab = attention_biases[.., attention_bias_idxs];
         var feats_in = x.chunk(qkvs.Count, 1);
-        var outs = new Tensor[qkvs.Count];
+        var feats_out = new List<Tensor>();
         var feat = feats_in[0];
         for (var i = 0; i < qkvs.Count; i++)
         {
-            if (i > 0) feat = feat + feats_in[i];
+            if (i > 0) feat = feat + feats_in[i];   // add the previous output to the input
             feat = qkvs[i].call(feat);
-            var parts = feat.view(B, -1, H, W).split([key_dim, key_dim, d], 1);
-            var q = dws[i].call(parts[0]).flatten(2);
-            var k = parts[1].flatten(2);
-            var v = parts[2].flatten(2);
-            var attn = q.transpose(-2, -1).matmul(k) * scale + ab.select(0, i);
-            attn = nn.functional.softmax(attn, -1);
-            feat = v.matmul(attn.transpose(-2, -1)).view(B, d, H, W);
-            outs[i] = feat;
+            var qkv = feat.view(B, -1, H, W).split([key_dim, key_dim, d], 1);   // B, C/h, H, W
+            var (q, k, v) = (dws[i].call(qkv[0]), qkv[1], qkv[2]);
+            (q, k, v) = (q.flatten(2), k.flatten(2), v.flatten(2));   // B, C/h, N
+            var attn = q.transpose(-2, -1).matmul(k) * scale + trainingab[i];
+            attn = attn.softmax(-1);   // BNN
+            feat = v.matmul(attn.transpose(-2, -1)).view(B, d, H, W);   // BCHW
+            feats_out.Add(feat);
         }
-        return proj.call(cat(outs, 1)).MoveToOuterDisposeScope();
+        return proj.call(cat([.. feats_out], 1));
     }
 }
 
@@ -212,19 +190,20 @@ public sealed class LocalWindowAttention : nn.Module<Tensor, Tensor>
         var (B, C, H, W) = (x.size(0), x.size(1), x.size(2), x.size(3));
         var wr = window_resolution;
         if (H <= wr && W <= wr) return attn.call(x);
-        using var scope = NewDisposeScope();
-        var t = x.permute(0, 2, 3, 1);
+        x = x.permute(0, 2, 3, 1);
         var pad_b = (wr - H % wr) % wr;
         var pad_r = (wr - W % wr) % wr;
         var padding = pad_b > 0 || pad_r > 0;
-        if (padding) t = nn.functional.pad(t, [0, 0, 0, pad_r, 0, pad_b]);
+        if (padding) x = nn.functional.pad(x, [0, 0, 0, pad_r, 0, pad_b]);
         var (pH, pW) = (H + pad_b, W + pad_r);
         var (nH, nW) = (pH / wr, pW / wr);
-        t = t.view(B, nH, wr, nW, wr, C).transpose(2, 3).reshape(B * nH * nW, wr, wr, C).permute(0, 3, 1, 2);
-        t = attn.call(t);
-        t = t.permute(0, 2, 3, 1).view(B, nH, nW, wr, wr, C).transpose(2, 3).reshape(B, pH, pW, C);
-        if (padding) t = t.narrow(1, 0, H).narrow(2, 0, W).contiguous();
-        return t.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
+        // window partition, BHWC -> B(nHh)(nWw)C -> BnHnWhwC -> (BnHnW)hwC -> (BnHnW)Chw
+        x = x.view(B, nH, wr, nW, wr, C).transpose(2, 3).reshape(B * nH * nW, wr, wr, C).permute(0, 3, 1, 2);
+        x = attn.call(x);
+        // window reverse, (BnHnW)Chw -> (BnHnW)hwC -> BnHnWhwC -> B(nHh)(nWw)C -> BHWC
+        x = x.permute(0, 2, 3, 1).view(B, nH, nW, wr, wr, C).transpose(2, 3).reshape(B, pH, pW, C);
+        if (padding) x = x[.., ..(int)H, ..(int)W].contiguous();
+        return x.permute(0, 3, 1, 2);
     }
 }
 
@@ -243,11 +222,7 @@ public sealed class EfficientViTBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return ffn1.call(dw1.call(mixer.call(ffn0.call(dw0.call(x))))).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => ffn1.call(dw1.call(mixer.call(ffn0.call(dw0.call(x)))));
 }
 
 /// <summary>Seed 003 EfficientViT backbone (M0…M5): patch_embed (stride 8) → blocks1 (P3) → blocks2 (P4) → blocks3 (P5);
@@ -308,11 +283,15 @@ public sealed class EfficientViT : nn.Module<Tensor, Tensor>, IMultiOutput
 
     public Tensor[] ForwardOutputs(Tensor x)
     {
-        using var p = patch_embed.call(x);
-        var o1 = blocks1.call(p);
-        var o2 = blocks2.call(o1);
-        var o3 = blocks3.call(o2);
-        return [o1, o2, o3];
+        var outs = new List<Tensor>();
+        x = patch_embed.call(x);
+        x = blocks1.call(x);
+        outs.Add(x);
+        x = blocks2.call(x);
+        outs.Add(x);
+        x = blocks3.call(x);
+        outs.Add(x);
+        return [.. outs];
     }
 
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("EfficientViT returns three maps: use ForwardOutputs");

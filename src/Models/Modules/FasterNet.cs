@@ -19,11 +19,9 @@ public sealed class Partial_conv3 : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var parts = x.split([dim_conv3, dim_untouched], 1);
-        using var x1 = partial_conv3.call(parts[0]);
-        var y = cat([x1, parts[1]], 1);
-        foreach (var p in parts) p.Dispose();
-        return y;
+        var x1_x2 = x.split([dim_conv3, dim_untouched], 1);
+        var x1 = partial_conv3.call(x1_x2[0]);
+        return cat([x1, x1_x2[1]], 1);
     }
 }
 
@@ -50,11 +48,10 @@ public sealed class Faster_Block : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var shortcut = adjust_channel != null ? adjust_channel.call(x) : x;
-        var y = spatial_mixing.call(shortcut);
-        var z = drop_path.call(mlp.call(y));
-        return (shortcut + z).MoveToOuterDisposeScope();
+        if (adjust_channel != null) x = adjust_channel.call(x);
+        var shortcut = x;
+        x = spatial_mixing.call(x);
+        return shortcut + drop_path.call(mlp.call(x));
     }
 }
 
@@ -63,10 +60,5 @@ public sealed class Faster_Block : nn.Module<Tensor, Tensor>
 public sealed class C3_Faster : C3
 {
     public C3_Faster(long c1, long c2, long n = 1, bool shortcut = false, long g = 1, double e = 0.5, long n_div = 4, double mlp_ratio = 2)
-        : base(c1, c2, n, shortcut, g, e, "C3_Faster")
-    {
-        var c_ = (long)(c2 * e);
-        ReplaceBlocks(new nn.Sequential(Enumerable.Range(0, (int)n)
-            .Select(_ => (nn.Module<Tensor, Tensor>)new Faster_Block(c_, c_, n_div, mlp_ratio)).ToArray()));
-    }
+        : base("C3_Faster", c1, c2, e, c_ => Enumerable.Range(0, (int)n).Select(_ => new Faster_Block(c_, c_, n_div, mlp_ratio))) { }
 }

@@ -55,47 +55,42 @@ public sealed class DetectV5 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHe
     public DetectV5(long nc, double[][] anchorsPx, long[] ch) : base("Detect")
     {
         this.nc = nc;
-        no = nc + 5;
+        no = nc + 5;   // number of outputs per anchor
         nl = anchorsPx.Length;
         na = anchorsPx[0].Length / 2;
         _anchorsPx = anchorsPx;
         stride = new float[nl];
         anchors = tensor(anchorsPx.SelectMany(a => a.Select(v => (float)v)).ToArray(), [nl, na, 2]);
-        register_buffer("anchors", anchors);
         m = new nn.ModuleList<Conv2d>(ch.Select(x => new Conv2d(x, no * na, 1)).ToArray());
-        register_module("m", m);
+        RegisterComponents();
     }
 
     /// <summary>Called once strides are known: anchors /= stride (yolov5 Model.__init__), with check_anchor_order.</summary>
     public void SetStrides(float[] strides)
     {
         stride = strides;
+        var a = _anchorsPx.Select(l => l.Select(v => (float)v).ToArray()).ToArray();
+        // check_anchor_order: anchor area order must follow stride order
+        double Area(float[] l) => Enumerable.Range(0, l.Length / 2).Average(i => (double)l[2 * i] * l[2 * i + 1]);
+        var da = Area(a[^1]) - Area(a[0]);
+        var ds = strides[^1] - strides[0];
+        if (da != 0 && Math.Sign(da) != Math.Sign(ds)) Array.Reverse(a);
+        var vals = a.SelectMany((l, i) => l.Select(v => v / strides[i])).ToArray();
         using (no_grad())
-        {
-            var a = _anchorsPx.Select(l => l.Select(v => (float)v).ToArray()).ToArray();
-            // check_anchor_order: anchor area order must follow stride order
-            double Area(float[] l) => Enumerable.Range(0, l.Length / 2).Average(i => (double)l[2 * i] * l[2 * i + 1]);
-            var da = Area(a[^1]) - Area(a[0]);
-            var ds = strides[^1] - strides[0];
-            if (da != 0 && Math.Sign(da) != Math.Sign(ds)) Array.Reverse(a);
-            var vals = a.SelectMany((l, i) => l.Select(v => v / strides[i])).ToArray();
-            using var t = tensor(vals, [nl, na, 2]);
-            anchors.copy_(t).Dispose();
-        }
+        using (var t = tensor(vals, [nl, na, 2]))
+            anchors.copy_(t);
     }
 
     public void InitializeBiases()
     {
-        using (no_grad())
-            for (var i = 0; i < nl; i++)
-            {
-                var s = stride[i];
-                using var b = m[i].bias!.view(na, -1);
-                using var obj = b.select(1, 4);
-                obj.add_(Math.Log(8 / Math.Pow(640 / s, 2))).Dispose();
-                using var cls = b.slice(1, 5, 5 + nc);
-                cls.add_(Math.Log(0.6 / (nc - 0.99999))).Dispose();
-            }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (var i = 0; i < nl; i++)
+        {
+            var b = m[i].bias!.view(na, -1);   // conv.bias(255) to (3,85)
+            b.select(1, 4).add_(Math.Log(8 / Math.Pow(640 / stride[i], 2)));   // obj (8 objects per 640 image)
+            b.slice(1, 5, 5 + nc).add_(Math.Log(0.6 / (nc - 0.99999)));       // cls
+        }
     }
 
     public Tensor ForwardMany(Tensor[] xs) => throw new InvalidOperationException("use ForwardHead");
@@ -103,51 +98,34 @@ public sealed class DetectV5 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHe
 
     public HeadOutput ForwardHead(Tensor[] xs)
     {
-        var raw = new Tensor[nl];
-        var z = new List<Tensor>();
+        var x = new Tensor[nl];
+        var z = new List<Tensor>();   // inference output
         for (var i = 0; i < nl; i++)
         {
-            using var c = m[i].call(xs[i]);
-            var (bs, ny, nx) = (c.size(0), c.size(2), c.size(3));
-            using var v = c.view(bs, na, no, ny, nx);
-            using var p = v.permute(0, 1, 3, 4, 2);
-            raw[i] = p.contiguous();
-            if (!training && FlopCounter.Current == null)
+            x[i] = m[i].call(xs[i]);   // conv
+            var (bs, ny, nx) = (x[i].size(0), x[i].size(2), x[i].size(3));   // x(bs,255,20,20) to x(bs,3,20,20,85)
+            x[i] = x[i].view(bs, na, no, ny, nx).permute(0, 1, 3, 4, 2).contiguous();
+            if (!training)
             {
-                using var grid = MakeGrid(nx, ny, out var anchorGrid);
-                using var sig = raw[i].sigmoid();
-                var parts = sig.split([2, 2, nc + 1], 4);
-                using var xy0 = parts[0].mul(2);
-                using var xy1 = xy0 + grid;
-                using var xy = xy1.mul(stride[i]);
-                using var wh0 = parts[1].mul(2);
-                using var wh1 = wh0.pow(2);
-                using var wh = wh1 * anchorGrid;
-                using var y = cat([xy, wh, parts[2]], 4);
-                z.Add(y.view(bs, na * nx * ny, no));
-                anchorGrid.Dispose();
-                foreach (var t in parts) t.Dispose();
-            }
-
-            Tensor MakeGrid(long nx_, long ny_, out Tensor ag)
-            {
-                using var yr = arange(0, ny_, 1, ScalarType.Float32, xs[i].device);
-                using var xr = arange(0, nx_, 1, ScalarType.Float32, xs[i].device);
-                var mg = meshgrid([yr, xr], "ij");
-                using var st = stack([mg[1], mg[0]], 2);
-                using var ex = st.expand(1, na, ny_, nx_, 2);
-                foreach (var t in mg) t.Dispose();
-                using var a = anchors.select(0, i);
-                using var a2 = a.mul(stride[i]);
-                using var a3 = a2.view(1, na, 1, 1, 2);
-                ag = a3.expand(1, na, ny_, nx_, 2);
-                return ex - 0.5;
+                var (grid, anchor_grid) = MakeGrid(nx, ny, i);
+                var p = x[i].sigmoid().split([2, 2, nc + 1], 4);
+                var (xy, wh, conf) = (p[0], p[1], p[2]);
+                xy = (xy * 2 + grid) * stride[i];
+                wh = (wh * 2).pow(2) * anchor_grid;
+                z.Add(cat([xy, wh, conf], 4).view(bs, na * nx * ny, no));
             }
         }
-        if (z.Count == 0) return new HeadOutput { Raw = raw };
-        var yAll = cat(z.ToArray(), 1);
-        foreach (var t in z) t.Dispose();
-        return new HeadOutput { Raw = raw, Y = yAll };
+        return new HeadOutput { Raw = x, Y = training ? null : cat([.. z], 1) };
+    }
+
+    (Tensor grid, Tensor anchor_grid) MakeGrid(long nx, long ny, int i)
+    {
+        var d = anchors.device;
+        var shape = new[] { 1, na, ny, nx, 2 };   // grid shape
+        var yx = meshgrid([arange(0, ny, 1, ScalarType.Float32, d), arange(0, nx, 1, ScalarType.Float32, d)], "ij");
+        var grid = stack([yx[1], yx[0]], 2).expand(shape) - 0.5;   // add grid offset, i.e. y = 2.0 * x - 0.5
+        var anchor_grid = (anchors.select(0, i) * stride[i]).view(1, na, 1, 1, 2).expand(shape);
+        return (grid, anchor_grid);
     }
 }
 
@@ -157,83 +135,77 @@ public class DetectV8 : nn.Module<Tensor, Tensor>, IMultiInput, IDetectHead
     public long nc { get; }
     public readonly long nl, reg_max = 16, no;
     public float[] stride { get; set; }
-    public nn.ModuleList<nn.Sequential> cv2, cv3;
+    public readonly nn.ModuleList<nn.Sequential> cv2, cv3;
     public readonly nn.Module<Tensor, Tensor> dfl;
 
-    public DetectV8(long nc, long[] ch, string typeName = "Detect", bool v10 = false) : base(typeName)
+    public DetectV8(long nc, long[] ch) : this("Detect", nc, ch, v10: false) { }
+
+    protected DetectV8(string typeName, long nc, long[] ch, bool v10) : base(typeName)
     {
         this.nc = nc;
         nl = ch.Length;
-        no = nc + reg_max * 4;
+        no = nc + reg_max * 4;   // number of outputs per anchor
         stride = new float[nl];
-        var c2 = Math.Max(Math.Max(16, ch[0] / 4), reg_max * 4);
-        var c3 = Math.Max(ch[0], Math.Min(nc, 100));
-        cv2 = new nn.ModuleList<nn.Sequential>(ch.Select(x => new nn.Sequential(new Conv(x, c2, 3), new Conv(c2, c2, 3), new Conv2d(c2, 4 * reg_max, 1))).ToArray());
-        cv3 = v10 ? V10Cls(ch, c3) : new nn.ModuleList<nn.Sequential>(ch.Select(x => new nn.Sequential(new Conv(x, c3, 3), new Conv(c3, c3, 3), new Conv2d(c3, nc, 1))).ToArray());
+        cv2 = BoxBranch(ch, Act.DefaultSiLU);
+        cv3 = v10 ? V10ClsBranch(ch, Act.DefaultSiLU) : new(ch.Select(x => new nn.Sequential(new Conv(x, C3(ch), 3), new Conv(C3(ch), C3(ch), 3), new Conv2d(C3(ch), nc, 1))).ToArray());
         dfl = reg_max > 1 ? new DFL(reg_max) : Act.Identity();
-        register_module("cv2", cv2);
-        register_module("cv3", cv3);
-        register_module("dfl", dfl);
+        RegisterComponents();
     }
 
+    long C2(long[] ch) => Math.Max(Math.Max(16, ch[0] / 4), reg_max * 4);   // box channels
+    long C3(long[] ch) => Math.Max(ch[0], Math.Min(nc, 100));                 // class channels
+
+    protected nn.ModuleList<nn.Sequential> BoxBranch(long[] ch, nn.Module<Tensor, Tensor> act) =>
+        new(ch.Select(x => new nn.Sequential(new Conv(x, C2(ch), 3, activation: act), new Conv(C2(ch), C2(ch), 3, activation: act), new Conv2d(C2(ch), 4 * reg_max, 1))).ToArray());
+
     /// <summary>v10Detect's lighter classification branch: (DW 3×3, 1×1) twice, then the class conv.</summary>
-    protected nn.ModuleList<nn.Sequential> V10Cls(long[] ch, long c3) =>
-        new(ch.Select(x => new nn.Sequential(
-            new nn.Sequential(new Conv(x, x, 3, g: x), new Conv(x, c3, 1)),
-            new nn.Sequential(new Conv(c3, c3, 3, g: c3), new Conv(c3, c3, 1)),
-            new Conv2d(c3, nc, 1))).ToArray());
-
-    public virtual void InitializeBiases() => InitBiases(cv2, cv3);
-
-    protected void InitBiases(nn.ModuleList<nn.Sequential> boxes, nn.ModuleList<nn.Sequential> classes)
+    protected nn.ModuleList<nn.Sequential> V10ClsBranch(long[] ch, nn.Module<Tensor, Tensor> act)
     {
-        using (no_grad())
-            for (var i = 0; i < nl; i++)
-            {
-                ((Conv2d)boxes[i][2]).bias!.fill_(1.0).Dispose();
-                using var b = ((Conv2d)classes[i][2]).bias!.slice(0, 0, nc);
-                b.fill_(Math.Log(5.0 / nc / Math.Pow(640 / stride[i], 2))).Dispose();
-            }
+        var c3 = C3(ch);
+        return new(ch.Select(x => new nn.Sequential(
+            new nn.Sequential(new Conv(x, x, 3, g: x, activation: act), new Conv(x, c3, 1, activation: act)),
+            new nn.Sequential(new Conv(c3, c3, 3, g: c3, activation: act), new Conv(c3, c3, 1, activation: act)),
+            new Conv2d(c3, nc, 1))).ToArray());
+    }
+
+    public virtual void InitializeBiases() => BiasInit(cv2, cv3);
+
+    /// <summary>ultralytics Detect.bias_init: box 1.0; cls log(5 / nc / (640 / stride)²) (0.01 objects per cell).</summary>
+    protected void BiasInit(nn.ModuleList<nn.Sequential> boxes, nn.ModuleList<nn.Sequential> classes)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (var i = 0; i < nl; i++)
+        {
+            ((Conv2d)boxes[i][2]).bias!.fill_(1.0);
+            ((Conv2d)classes[i][2]).bias!.slice(0, 0, nc).fill_(Math.Log(5.0 / nc / Math.Pow(640 / stride[i], 2)));
+        }
     }
 
     public Tensor ForwardMany(Tensor[] xs) => throw new InvalidOperationException("use ForwardHead");
     public override Tensor forward(Tensor x) => throw new InvalidOperationException("use ForwardHead");
 
-    public virtual HeadOutput ForwardHead(Tensor[] xs) => ForwardBranch(xs, cv2, cv3);
+    public virtual HeadOutput ForwardHead(Tensor[] xs) => ForwardFeat(xs, cv2, cv3);
 
-    protected HeadOutput ForwardBranch(Tensor[] xs, nn.ModuleList<nn.Sequential> boxes, nn.ModuleList<nn.Sequential> classes)
+    protected HeadOutput ForwardFeat(Tensor[] xs, nn.ModuleList<nn.Sequential> boxes, nn.ModuleList<nn.Sequential> classes)
     {
-        var raw = new Tensor[nl];
-        for (var i = 0; i < nl; i++)
-        {
-            using var a = boxes[i].call(xs[i]);
-            using var b = classes[i].call(xs[i]);
-            raw[i] = cat([a, b], 1);
-        }
-        if (training || FlopCounter.Current != null) return new HeadOutput { Raw = raw };
-        return new HeadOutput { Raw = raw, Y = Decode(raw) };
+        var x = new Tensor[nl];
+        for (var i = 0; i < nl; i++) x[i] = cat([boxes[i].call(xs[i]), classes[i].call(xs[i])], 1);
+        return new HeadOutput { Raw = x, Y = training ? null : Inference(x) };
     }
 
-    /// <summary>Inference decoding: DFL expectation, dist2bbox (xywh) around anchor centres, times stride; sigmoid classes.</summary>
-    Tensor Decode(Tensor[] x)
+    /// <summary>Detect's inference path: DFL expectation, dist2bbox (xywh) around the anchor centres, times the
+    /// stride; sigmoid classes.</summary>
+    Tensor Inference(Tensor[] x)
     {
-        using var scope = NewDisposeScope();
-        var bs = x[0].size(0);
-        var xcat = cat(x.Select(t => t.view(bs, no, -1)).ToArray(), 2);
-        var (anchorPoints, strideTensor) = Anchors.Make(x, stride, 0.5);
-        var ap = anchorPoints.transpose(0, 1);
-        var st = strideTensor.transpose(0, 1);
-        var parts = xcat.split([reg_max * 4, nc], 1);
-        var d = dfl.call(parts[0]);
-        var lr = d.chunk(2, 1);
-        var a0 = ap.unsqueeze(0);
-        var x1y1 = a0 - lr[0];
-        var x2y2 = a0 + lr[1];
-        var cxy = (x1y1 + x2y2) / 2;
-        var wh = x2y2 - x1y1;
-        var dbox = cat([cxy, wh], 1) * st;
-        var y = cat([dbox, parts[1].sigmoid()], 1);
-        return y.MoveToOuterDisposeScope();
+        var shape = x[0].shape;   // BCHW
+        var x_cat = cat(x.Select(xi => xi.view(shape[0], no, -1)).ToArray(), 2);
+        var (anchor_points, stride_tensor) = Anchors.Make(x, stride, 0.5);
+        var (anchors, strides) = (anchor_points.transpose(0, 1), stride_tensor.transpose(0, 1));
+        var box_cls = x_cat.split([reg_max * 4, nc], 1);
+        var (box, cls) = (box_cls[0], box_cls[1]);
+        var dbox = Anchors.Dist2Bbox(dfl.call(box), anchors.unsqueeze(0), xywh: true, dim: 1) * strides;
+        return cat([dbox, cls.sigmoid()], 1);
     }
 }
 
@@ -242,25 +214,30 @@ public static class Anchors
     /// <summary>ultralytics make_anchors: per level the cell centres (x+offset, y+offset) row-major, and the stride per anchor.</summary>
     public static (Tensor points, Tensor strides) Make(Tensor[] feats, float[] strides, double offset = 0.5)
     {
-        var pts = new List<Tensor>();
-        var sts = new List<Tensor>();
-        for (var i = 0; i < feats.Length; i++)
+        using var scope = NewDisposeScope();
+        var anchor_points = new List<Tensor>();
+        var stride_tensor = new List<Tensor>();
+        var device = feats[0].device;
+        for (var i = 0; i < strides.Length; i++)
         {
             var (h, w) = (feats[i].size(2), feats[i].size(3));
-            using var sx0 = arange(0, w, 1, ScalarType.Float32, feats[i].device);
-            using var sy0 = arange(0, h, 1, ScalarType.Float32, feats[i].device);
-            using var sx = sx0 + offset;
-            using var sy = sy0 + offset;
-            var mg = meshgrid([sy, sx], "ij");
-            using var s = stack([mg[1], mg[0]], -1);
-            pts.Add(s.view(-1, 2));
-            foreach (var t in mg) t.Dispose();
-            sts.Add(full([h * w, 1], strides[i], ScalarType.Float32, feats[i].device));
+            var sx = arange(0, w, 1, ScalarType.Float32, device) + offset;   // shift x
+            var sy = arange(0, h, 1, ScalarType.Float32, device) + offset;   // shift y
+            var yx = meshgrid([sy, sx], "ij");
+            anchor_points.Add(stack([yx[1], yx[0]], -1).view(-1, 2));
+            stride_tensor.Add(full([h * w, 1], strides[i], ScalarType.Float32, device));
         }
-        var p = cat(pts.ToArray(), 0);
-        var st = cat(sts.ToArray(), 0);
-        foreach (var t in pts.Concat(sts)) t.Dispose();
-        return (p, st);
+        return (scope.MoveToOuter(cat([.. anchor_points])), scope.MoveToOuter(cat([.. stride_tensor])));
+    }
+
+    /// <summary>ultralytics dist2bbox: (left-top, right-bottom) distances around anchor points to xywh or xyxy boxes.</summary>
+    public static Tensor Dist2Bbox(Tensor distance, Tensor anchor_points, bool xywh = true, long dim = -1)
+    {
+        var lt_rb = distance.chunk(2, dim);
+        var x1y1 = anchor_points - lt_rb[0];
+        var x2y2 = anchor_points + lt_rb[1];
+        if (xywh) return cat([(x1y1 + x2y2) / 2, x2y2 - x1y1], dim);   // xywh bbox
+        return cat([x1y1, x2y2], dim);   // xyxy bbox
     }
 }
 
@@ -271,35 +248,24 @@ public sealed class V10Detect : DetectV8
 {
     public readonly nn.ModuleList<nn.Sequential> one2one_cv2, one2one_cv3;
 
-    public V10Detect(long nc, long[] ch) : base(nc, ch, "v10Detect", v10: true)
+    public V10Detect(long nc, long[] ch) : base("v10Detect", nc, ch, v10: true)
     {
-        var c2 = Math.Max(Math.Max(16, ch[0] / 4), reg_max * 4);
-        var c3 = Math.Max(ch[0], Math.Min(nc, 100));
-        one2one_cv2 = new nn.ModuleList<nn.Sequential>(ch.Select(x => new nn.Sequential(new Conv(x, c2, 3), new Conv(c2, c2, 3), new Conv2d(c2, 4 * reg_max, 1))).ToArray());
-        one2one_cv3 = V10Cls(ch, c3);
-        // copy.deepcopy(cv2) / deepcopy(cv3) in the original: each copy gets its own (shared within it) SiLU instance
-        foreach (var branch in new nn.Module[] { one2one_cv2, one2one_cv3 })
-        {
-            var silu = Act.SiLU();
-            foreach (var m in branch.modules())
-                if (m is Conv c && ReferenceEquals(c.act, Act.DefaultSiLU)) c.ShareActivation(silu);
-        }
-        register_module("one2one_cv2", one2one_cv2);
-        register_module("one2one_cv3", one2one_cv3);
+        // copy.deepcopy(cv2) / deepcopy(cv3): each copy owns one SiLU (shared within it), counted in the layer totals
+        one2one_cv2 = BoxBranch(ch, Act.SiLU());
+        one2one_cv3 = V10ClsBranch(ch, Act.SiLU());
+        RegisterComponents();
     }
 
     public override void InitializeBiases()
     {
-        InitBiases(cv2, cv3);
-        InitBiases(one2one_cv2, one2one_cv3);
+        BiasInit(cv2, cv3);
+        BiasInit(one2one_cv2, one2one_cv3);
     }
 
     public override HeadOutput ForwardHead(Tensor[] xs)
     {
-        var detached = xs.Select(x => x.detach()).ToArray();
-        var one2one = ForwardBranch(detached, one2one_cv2, one2one_cv3);
-        foreach (var d in detached) d.Dispose();
-        var one2many = ForwardBranch(xs, cv2, cv3);
+        var one2one = ForwardFeat(xs.Select(xi => xi.detach()).ToArray(), one2one_cv2, one2one_cv3);
+        var one2many = ForwardFeat(xs, cv2, cv3);
         return new HeadOutput { Raw = one2many.Raw, Y = one2many.Y, One2One = one2one };
     }
 }

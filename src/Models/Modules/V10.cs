@@ -13,11 +13,7 @@ public sealed class SCDown : nn.Module<Tensor, Tensor>
         cv2 = new Conv(c2, c2, k, s, g: c2, act: false);
         RegisterComponents();
     }
-    public override Tensor forward(Tensor x)
-    {
-        using var a = cv1.call(x);
-        return cv2.call(a);
-    }
+    public override Tensor forward(Tensor x) => cv2.call(cv1.call(x));
 }
 
 /// <summary>YOLOv10 RepVGGDW (training form): SiLU(DW 7×7 Conv + DW 3×3 Conv), both without activation.</summary>
@@ -32,13 +28,7 @@ public sealed class RepVGGDW : nn.Module<Tensor, Tensor>
         act = Act.SiLU();
         RegisterComponents();
     }
-    public override Tensor forward(Tensor x)
-    {
-        using var a = conv.call(x);
-        using var b = conv1.call(x);
-        using var s = a + b;
-        return act.call(s);
-    }
+    public override Tensor forward(Tensor x) => act.call(conv.call(x) + conv1.call(x));
 }
 
 /// <summary>YOLOv10 CIB: DW3×3 → 1×1 → (DW3×3 | RepVGGDW if lk) → 1×1 → DW3×3, residual when shortcut and c1 == c2.</summary>
@@ -58,12 +48,7 @@ public sealed class CIB : nn.Module<Tensor, Tensor>
         add = shortcut && c1 == c2;
         RegisterComponents();
     }
-    public override Tensor forward(Tensor x)
-    {
-        var y = cv1.call(x);
-        if (!add) return y;
-        using (y) return x + y;
-    }
+    public override Tensor forward(Tensor x) => add ? x + cv1.call(x) : cv1.call(x);
 }
 
 /// <summary>YOLOv10 C2fCIB: C2f whose bottlenecks are CIB blocks.</summary>
@@ -98,16 +83,14 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var (B, C, H, W) = (x.size(0), x.size(1), x.size(2), x.size(3));
         var N = H * W;
-        var t = qkv.call(x);
-        var parts = t.view(B, num_heads, key_dim * 2 + head_dim, N).split([key_dim, key_dim, head_dim], 2);
-        var (q, k, v) = (parts[0], parts[1], parts[2]);
+        var qkv_ = qkv.call(x).view(B, num_heads, key_dim * 2 + head_dim, N).split([key_dim, key_dim, head_dim], 2);
+        var (q, k, v) = (qkv_[0], qkv_[1], qkv_[2]);
         var attn = q.transpose(-2, -1).matmul(k) * scale;
-        attn = nn.functional.softmax(attn, -1);
-        var o = v.matmul(attn.transpose(-2, -1)).view(B, C, H, W) + pe.call(v.reshape(B, C, H, W));
-        return proj.call(o).MoveToOuterDisposeScope();
+        attn = attn.softmax(-1);
+        x = v.matmul(attn.transpose(-2, -1)).view(B, C, H, W) + pe.call(v.reshape(B, C, H, W));
+        return proj.call(x);
     }
 }
 
@@ -135,10 +118,10 @@ public sealed class PSA : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var ab = cv1.call(x).split([c, c], 1);
-        var b = ab[1] + attn.call(ab[1]);
+        var (a, b) = (ab[0], ab[1]);
+        b = b + attn.call(b);
         b = b + ffn.call(b);
-        return cv2.call(cat([ab[0], b], 1)).MoveToOuterDisposeScope();
+        return cv2.call(cat([a, b], 1));
     }
 }

@@ -14,12 +14,12 @@ public static partial class torch
             public static void default_uniform(Tensor t, long fan_in)
             {
                 var bound = fan_in > 0 ? 1.0 / Math.Sqrt(fan_in) : 0;
-                using (no_grad()) t.uniform_(-bound, bound).Dispose();
+                using (no_grad()) t.uniform_(-bound, bound);
             }
 
-            public static void uniform_(Tensor t, double a, double b) { using (no_grad()) t.uniform_(a, b).Dispose(); }
-            public static void normal_(Tensor t, double mean = 0, double std = 1) { using (no_grad()) t.normal_(mean, std).Dispose(); }
-            public static void constant_(Tensor t, double v) { using (no_grad()) t.fill_(v).Dispose(); }
+            public static void uniform_(Tensor t, double a, double b) { using (no_grad()) t.uniform_(a, b); }
+            public static void normal_(Tensor t, double mean = 0, double std = 1) { using (no_grad()) t.normal_(mean, std); }
+            public static void constant_(Tensor t, double v) { using (no_grad()) t.fill_(v); }
             public static void zeros_(Tensor t) => constant_(t, 0);
             public static void ones_(Tensor t) => constant_(t, 1);
         }
@@ -116,7 +116,7 @@ public static partial class torch
             public override Tensor forward(Tensor x)
             {
                 if (training)
-                    using (no_grad()) num_batches_tracked.add_(1L).Dispose();  // an int64 buffer: an integer scalar, as PyTorch's += 1
+                    using (no_grad()) num_batches_tracked.add_(1L);  // an int64 buffer: an integer scalar, as PyTorch's += 1
                 return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps);
             }
         }
@@ -135,8 +135,8 @@ public static partial class torch
             public override Tensor forward(Tensor x) => _fn(x);
         }
 
-        public static Lambda SiLU() => new("SiLU", F.silu);
-        public static Lambda ReLU() => new("ReLU", F.relu);
+        public static Lambda SiLU(bool inplace = false) => inplace ? new("SiLU", x => x.silu_()) : new("SiLU", F.silu);
+        public static Lambda ReLU(bool inplace = false) => inplace ? new("ReLU", x => x.relu_()) : new("ReLU", F.relu);
         public static Lambda ReLU6() => new("ReLU6", F.relu6);
         public static Lambda Sigmoid() => new("Sigmoid", F.sigmoid);
         public static Lambda Hardswish() => new("Hardswish", F.hardswish);
@@ -181,15 +181,15 @@ public static partial class torch
 
             public override Tensor forward(Tensor x)
             {
-                if (_layers.Count == 0) return x.alias();
-                var y = _layers[0].call(x);
-                for (var i = 1; i < _layers.Count; i++)
+                var y = x;
+                foreach (var layer in _layers)
                 {
-                    var next = _layers[i].call(y);
-                    y.Dispose();
+                    var next = layer.call(y);
+                    // each output is freed once the next layer has made its own, as Python's refcounting does
+                    if (!ReferenceEquals(y, x) && !ReferenceEquals(next, y)) y.Dispose();
                     y = next;
                 }
-                return y;
+                return ReferenceEquals(y, x) ? x.alias() : y;
             }
         }
 

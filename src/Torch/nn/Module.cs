@@ -18,7 +18,7 @@ public static partial class torch
             static IntPtr LeafOf(Tensor data, bool requires_grad)
             {
                 using var d = data.detach();
-                d.requires_grad_(requires_grad).Dispose();
+                d.requires_grad_(requires_grad);
                 return Native.Check(Native.ys_tensor_alias(d.Handle));
             }
         }
@@ -145,7 +145,7 @@ public static partial class torch
                             continue;
                         }
                         using var converted = src.to(t.device, t.dtype);
-                        t.copy_(converted).Dispose();
+                        t.copy_(converted);
                     }
                 }
                 var ownNames = own.Select(e => e.name).ToHashSet();
@@ -210,7 +210,7 @@ public static partial class torch
                 {
                     if (set_to_none) { p.grad = null; continue; }
                     using var g = p.grad;
-                    g?.zero_().Dispose();
+                    g?.zero_();
                 }
             }
 
@@ -230,11 +230,23 @@ public static partial class torch
         }
 
         /// <summary>A module with one input and one output, called as <c>m.call(x)</c>.</summary>
+        /// <remarks>Each call of a tensor-to-tensor module owns a dispose scope: the tensors its forward creates are
+        /// freed when it returns, except the result, which moves to the caller's scope. So a forward reads like its
+        /// PyTorch original (<c>return cv3.call(cat([m.call(cv1.call(x)), cv2.call(x)], 1));</c>) and frees its
+        /// intermediates as soon as it is done, the way Python's reference counting frees them.</remarks>
         public abstract class Module<T, TResult> : Module
         {
             protected Module(string name) : base(name) { }
             public abstract TResult forward(T input);
-            public TResult call(T input) => forward(input);
+
+            public TResult call(T input)
+            {
+                if (typeof(TResult) != typeof(Tensor)) return forward(input);
+                using var scope = NewDisposeScope();
+                var result = forward(input);
+                scope.Keep((Tensor)(object)result!);
+                return result;
+            }
         }
     }
 }

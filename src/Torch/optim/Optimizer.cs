@@ -124,7 +124,7 @@ public static partial class torch
                 {
                     if (set_to_none) { p.grad = null; continue; }
                     using var gr = p.grad;
-                    gr?.zero_().Dispose();
+                    gr?.zero_();
                 }
             }
 

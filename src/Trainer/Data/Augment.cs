@@ -54,7 +54,7 @@ public static class Augment
             {
                 using var dst = canvas.slice(1, y1a, y2a).slice(2, x1a, x2a);
                 using var src = img.slice(1, y1b, y2b).slice(2, x1b, x2b);
-                dst.copy_(src).Dispose();
+                dst.copy_(src);
             }
             var (padw, padh) = (x1a - x1b, y1a - y1b);
             foreach (var l in lab) labels.Add(NormToPixels(l, w, h, padw, padh));

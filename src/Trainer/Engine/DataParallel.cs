@@ -84,9 +84,9 @@ public sealed class DataParallel : IDisposable
                 using var gk = ps[k][i].grad;
                 if (gk is null) continue;
                 using var moved = gk.to(Devices[0]);
-                g0.add_(moved).Dispose();
+                g0.add_(moved);
             }
-            g0.div_((double)Replicas.Count).Dispose();
+            g0.div_((double)Replicas.Count);
         }
         foreach (var m in Replicas.Skip(1)) m.zero_grad();
     }
@@ -101,9 +101,9 @@ public sealed class DataParallel : IDisposable
         foreach (var m in Replicas.Skip(1))
         {
             var dst = m.state_dict();
-            for (var i = 0; i < src.Count; i++) dst[i].value.copy_(src[i].value).Dispose();
+            for (var i = 0; i < src.Count; i++) dst[i].value.copy_(src[i].value);
             var db = m.named_buffers().ToList();
-            for (var i = 0; i < srcBuffers.Count; i++) db[i].buffer.copy_(srcBuffers[i].buffer).Dispose();
+            for (var i = 0; i < srcBuffers.Count; i++) db[i].buffer.copy_(srcBuffers[i].buffer);
         }
     }
 

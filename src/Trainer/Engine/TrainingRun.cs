@@ -341,7 +341,7 @@ public static class TrainingRun
         if (grads.Count == 0) return;
         var total = stack(grads.Select(g => g.norm(2)).ToArray()).norm(2).item<float>();
         var coef = maxNorm / (total + 1e-6);
-        if (coef < 1) foreach (var g in grads) g.mul_(coef).Dispose();
+        if (coef < 1) foreach (var g in grads) g.mul_(coef);
     }
 
     /// <summary>Mean eval-mode forward time of one image at the training size (head decoding included, NMS not).</summary>
@@ -387,7 +387,7 @@ public static class TrainingRun
             var es = Part("ema.");
             using (no_grad())
                 foreach (var (name, v) in ema.State)
-                    if (es.TryGetValue(name, out var src)) v.copy_(src).Dispose();
+                    if (es.TryGetValue(name, out var src)) v.copy_(src);
             opt.load_state_dict(Part("optim."));
             var gs = Part("grad.");
             foreach (var (name, p) in m.named_parameters())

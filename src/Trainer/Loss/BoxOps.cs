@@ -5,8 +5,17 @@ namespace YoloSweep.Trainer.Loss;
 /// <summary>Box geometry shared by the losses, the assigner and validation (yolov5 / ultralytics formulas).</summary>
 public static class BoxOps
 {
-    /// <summary>IoU / CIoU of paired boxes (…,4) → (…,1), as yolov5 v7.0 utils.metrics.bbox_iou (eps 1e-7).</summary>
-    public static Tensor BboxIou(Tensor box1, Tensor box2, bool xywh = true, bool ciou = false, double eps = 1e-7)
+    /// <summary>Whose bbox_iou: the two differ in one place, the heights of xyxy boxes.</summary>
+    public enum IouForm
+    {
+        /// <summary>yolov5 v7.0 utils.metrics.bbox_iou: h = (y2 − y1).clamp(eps).</summary>
+        Yolov5,
+        /// <summary>ultralytics 8.1 utils.metrics.bbox_iou (the v8 and v10 losses and assigner): h = y2 − y1 + eps.</summary>
+        Ultralytics,
+    }
+
+    /// <summary>IoU / CIoU of paired boxes (…,4) → (…,1), as the <paramref name="form"/> family's bbox_iou (eps 1e-7).</summary>
+    public static Tensor BboxIou(Tensor box1, Tensor box2, bool xywh = true, bool ciou = false, double eps = 1e-7, IouForm form = IouForm.Yolov5)
     {
         Tensor b1x1, b1x2, b1y1, b1y2, b2x1, b2x2, b2y1, b2y2, w1, h1, w2, h2;
         var c1 = box1.chunk(4, -1);
@@ -25,8 +34,16 @@ public static class BoxOps
         {
             (b1x1, b1y1, b1x2, b1y2) = (c1[0], c1[1], c1[2], c1[3]);
             (b2x1, b2y1, b2x2, b2y2) = (c2[0], c2[1], c2[2], c2[3]);
-            (w1, h1) = (b1x2 - b1x1, (b1y2 - b1y1).clamp(eps));
-            (w2, h2) = (b2x2 - b2x1, (b2y2 - b2y1).clamp(eps));
+            if (form == IouForm.Ultralytics)
+            {
+                (w1, h1) = (b1x2 - b1x1, b1y2 - b1y1 + eps);
+                (w2, h2) = (b2x2 - b2x1, b2y2 - b2y1 + eps);
+            }
+            else
+            {
+                (w1, h1) = (b1x2 - b1x1, (b1y2 - b1y1).clamp(eps));
+                (w2, h2) = (b2x2 - b2x1, (b2y2 - b2y1).clamp(eps));
+            }
         }
         var inter = (b1x2.minimum(b2x2) - b1x1.maximum(b2x1)).clamp(0) * (b1y2.minimum(b2y2) - b1y1.maximum(b2y1)).clamp(0);
         var union = w1 * h1 + w2 * h2 - inter + eps;

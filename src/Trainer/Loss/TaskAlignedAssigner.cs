@@ -59,7 +59,7 @@ public sealed class TaskAlignedAssigner(int topk = 10, int numClasses = 80, doub
         bboxScores.index_put_([maskGt], gathered.index(maskGt));
         var pdBoxes = pdBboxes.unsqueeze(1).expand(-1, nMax, -1, -1).index(maskGt);
         var gtBoxes = gtBboxes.unsqueeze(2).expand(-1, -1, na, -1).index(maskGt);
-        overlaps.index_put_([maskGt], BoxOps.BboxIou(gtBoxes, pdBoxes, xywh: false, ciou: true).squeeze(-1).clamp(0));
+        overlaps.index_put_([maskGt], BoxOps.BboxIou(gtBoxes, pdBoxes, xywh: false, ciou: true, form: BoxOps.IouForm.Ultralytics).squeeze(-1).clamp(0));
         var align = bboxScores.pow(alpha) * overlaps.pow(beta);
         return (align, overlaps);
     }
@@ -67,11 +67,11 @@ public sealed class TaskAlignedAssigner(int topk = 10, int numClasses = 80, doub
     Tensor SelectTopk(Tensor metrics, Tensor topkMask)
     {
         var (_, idxs) = metrics.topk(topk, -1, largest: true);
-        idxs.masked_fill_(topkMask.logical_not(), 0).Dispose();
+        idxs.masked_fill_(topkMask.logical_not(), 0);
         var count = zeros(metrics.shape, ScalarType.Int8, metrics.device);
         var one = ones_like(idxs.slice(2, 0, 1)).to(ScalarType.Int8);
-        for (var k = 0; k < topk; k++) count.scatter_add_(-1, idxs.slice(2, k, k + 1), one).Dispose();
-        count.masked_fill_(count.gt(1), 0).Dispose();  // masked-out boxes put all k on anchor 0: drop it
+        for (var k = 0; k < topk; k++) count.scatter_add_(-1, idxs.slice(2, k, k + 1), one);
+        count.masked_fill_(count.gt(1), 0);  // masked-out boxes put all k on anchor 0: drop it
         return count.to(metrics.dtype);
     }
 
@@ -83,7 +83,7 @@ public sealed class TaskAlignedAssigner(int topk = 10, int numClasses = 80, doub
             var multi = fg.unsqueeze(1).gt(1).expand(-1, nMax, -1);
             var maxIdx = overlaps.argmax(1);
             var isMax = zeros_like(maskPos);
-            isMax.scatter_(1, maxIdx.unsqueeze(1), 1.0).Dispose();
+            isMax.scatter_(1, maxIdx.unsqueeze(1), 1.0);
             maskPos = where(multi, isMax, maskPos).@float();
             fg = maskPos.sum([-2]);
         }
@@ -98,7 +98,7 @@ public sealed class TaskAlignedAssigner(int topk = 10, int numClasses = 80, doub
         var boxes = gtBboxes.view(-1, gtBboxes.size(-1)).index(idx);
         Op.Call("aten::clamp_min_", labels, 0L).Dispose();
         var scores = zeros([labels.size(0), labels.size(1), numClasses], ScalarType.Int64, labels.device);
-        scores.scatter_(2, labels.unsqueeze(-1), 1.0).Dispose();
+        scores.scatter_(2, labels.unsqueeze(-1), 1.0);
         var fgScores = fgMask.unsqueeze(-1).repeat(1, 1, numClasses);
         scores = where(fgScores.gt(0), scores, 0.0);
         return (labels, boxes, scores);

@@ -69,7 +69,7 @@ public sealed class V5Loss
                 var pwh = (parts[1].sigmoid() * 2).pow(2) * t.Anch;
                 var pbox = cat([pxy, pwh], 1);
                 var iou = BoxOps.BboxIou(pbox, t.TBox, ciou: true).squeeze();
-                lbox.add_((1.0 - iou).mean()).Dispose();
+                lbox.add_((1.0 - iou).mean());
                 var iouT = iou.detach().clamp(0).to(tobj.dtype);
                 // index_put without accumulate: several matches on one cell, the last write wins (CPU), as in yolov5
                 tobj.index_put_([t.B, t.A, t.Gj, t.Gi], iouT);
@@ -77,16 +77,16 @@ public sealed class V5Loss
                 {
                     var tc = full_like(parts[3], cn);
                     tc.index_put_([arange(n, device: device), t.TCls], tensor(cp, tc.dtype, device));
-                    lcls.add_(F.binary_cross_entropy_with_logits(parts[3], tc, pos_weight: clsPw)).Dispose();
+                    lcls.add_(F.binary_cross_entropy_with_logits(parts[3], tc, pos_weight: clsPw));
                 }
             }
             var obji = F.binary_cross_entropy_with_logits(pi.select(-1, 4), tobj, pos_weight: objPw);
-            lobj.add_(obji * _balance[i]).Dispose();
+            lobj.add_(obji * _balance[i]);
         }
         foreach (var t in built) DisposeAll(t);
-        lbox.mul_(_hyp.Box).Dispose();
-        lobj.mul_(_hyp.Obj).Dispose();
-        lcls.mul_(_hyp.Cls).Dispose();
+        lbox.mul_(_hyp.Box);
+        lobj.mul_(_hyp.Obj);
+        lcls.mul_(_hyp.Cls);
         var loss = (lbox + lobj + lcls) * bs;
         var items = cat([lbox, lobj, lcls]).detach();
         lbox.Dispose(); lobj.Dispose(); lcls.Dispose();

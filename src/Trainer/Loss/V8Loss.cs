@@ -131,7 +131,7 @@ public sealed class V8Loss
         Tensor targetScores, double targetScoresSum, Tensor fgMask)
     {
         var weight = targetScores.sum([-1]).index(fgMask).unsqueeze(-1);
-        var iou = BoxOps.BboxIou(predBboxes.index(fgMask), targetBboxes.index(fgMask), xywh: false, ciou: true);
+        var iou = BoxOps.BboxIou(predBboxes.index(fgMask), targetBboxes.index(fgMask), xywh: false, ciou: true, form: BoxOps.IouForm.Ultralytics);
         var lossIou = ((1.0 - iou) * weight).sum() / targetScoresSum;
         var xy = targetBboxes.chunk(2, -1);
         var targetLtrb = cat([anchorPoints - xy[0], xy[1] - anchorPoints], -1).clamp(0, _regMax - 1 - 0.01);

@@ -97,10 +97,10 @@ public sealed class ModelEma : IDisposable
         for (var i = 0; i < State.Count; i++)
         {
             var v = State[i].value;
-            if (!v.dtype.IsFloatingPoint()) { v.copy_(msd[i].value).Dispose(); continue; }
-            v.mul_(d).Dispose();
+            if (!v.dtype.IsFloatingPoint()) { v.copy_(msd[i].value); continue; }
+            v.mul_(d);
             using var src = msd[i].value.detach();
-            v.add_(src, 1 - d).Dispose();
+            v.add_(src, 1 - d);
         }
     }
 
@@ -109,7 +109,7 @@ public sealed class ModelEma : IDisposable
     {
         using var _ = no_grad();
         var tsd = target.state_dict();
-        for (var i = 0; i < State.Count; i++) tsd[i].value.copy_(State[i].value).Dispose();
+        for (var i = 0; i < State.Count; i++) tsd[i].value.copy_(State[i].value);
     }
 
     public void Dispose() { foreach (var (_, v) in State) v.Dispose(); }
