@@ -50,8 +50,17 @@ public static class TrialProcess
         try
         {
             Directory.CreateDirectory(workDir);
-            Emit(new TrialProcessEvent { Event = "started", StartEpoch = executor.StartEpoch(spec, workDir, resume) });
-            var outcome = await executor.RunAsync(spec, workDir, resume, e => Emit(new TrialProcessEvent { Event = "epoch", Epoch = e }), ct);
+            var start = executor.StartEpoch(spec, workDir, resume);
+            Emit(new TrialProcessEvent { Event = "started", StartEpoch = start });
+            var journal = new EpochJournal(workDir);
+            // Epochs an earlier attempt reported are sent again: some may never have reached the Silo (its lease ran
+            // out while the Silo was unreachable), and the Silo records each epoch once however often it hears it.
+            foreach (var e in journal.Resume(start)) Emit(new TrialProcessEvent { Event = "epoch", Epoch = e });
+            var outcome = await executor.RunAsync(spec, workDir, resume, e =>
+            {
+                journal.Append(e);
+                Emit(new TrialProcessEvent { Event = "epoch", Epoch = e });
+            }, ct);
             await WriteMetricsAsync(workDir, outcome.Metrics, ct);
             Emit(new TrialProcessEvent { Event = "finished", Metrics = outcome.Metrics, StartEpoch = outcome.StartEpoch });
             return TrialProcessProtocol.ExitDone;
@@ -72,4 +81,32 @@ public static class TrialProcess
             return TrialProcessProtocol.ExitFailed;
         }
     }
+}
+
+/// <summary>
+/// Every epoch a trial reported, in its folder (epochs.jsonl), so that a resumed attempt can report again what the
+/// attempt before it trained. Entries at or after the epoch a run starts from are dropped: that run trains them anew.
+/// </summary>
+sealed class EpochJournal(string workDir)
+{
+    readonly string _path = Path.Combine(workDir, "epochs.jsonl");
+
+    public IReadOnlyList<EpochReport> Resume(int startEpoch)
+    {
+        var kept = new List<EpochReport>();
+        if (startEpoch > 1 && File.Exists(_path))
+            foreach (var line in File.ReadLines(_path))
+            {
+                try
+                {
+                    if (Json.Deserialize<EpochReport>(line) is { } e && e.Epoch < startEpoch) kept.Add(e);
+                }
+                catch (System.Text.Json.JsonException) { } // a torn last line of a killed attempt
+            }
+        kept = kept.GroupBy(e => e.Epoch).Select(g => g.Last()).OrderBy(e => e.Epoch).ToList();
+        File.WriteAllLines(_path, kept.Select(e => Json.Serialize(e)));
+        return kept;
+    }
+
+    public void Append(EpochReport e) => File.AppendAllText(_path, Json.Serialize(e) + "\n");
 }

@@ -9,7 +9,7 @@ public static class TrainerCommand
 {
     public static Command Build()
     {
-        var silo = new Option<string?>("--silo") { Description = "Silo URL (env YOLOSWEEP_SILO)" };
+        var silo = new Option<string?>("--silo") { Description = "Silo URL, or several silos of one cluster comma-separated (env YOLOSWEEP_SILO)" };
         var token = new Option<string?>("--token") { Description = "trainer token; visible in ps: prefer env YOLOSWEEP_TRAINER_TOKEN or --token-file" };
         var tokenFile = new Option<string?>("--token-file") { Description = "file holding the trainer token (or env YOLOSWEEP_TRAINER_TOKEN_FILE)" };
         var devices = new Option<string?>("--devices") { Description = "device slots: cpu, cpu:N, GPU indices 0,1,2,3, or all (every GPU here) (env YOLOSWEEP_DEVICES)" };

@@ -83,7 +83,8 @@ public sealed class TrialGrain(
     public async Task<ReportStatus> ReportEpoch(long token, EpochReport epoch)
     {
         if (Refuse(token) is { } refused) return refused;
-        await Commit(T with { State = TrialState.Running, EpochsDone = epoch.Epoch, LeaseExpiresAt = Now + Lease, NewEpochs = [epoch] });
+        // An epoch sent again after a resume must not move the progress back.
+        await Commit(T with { State = TrialState.Running, EpochsDone = Math.Max(T.EpochsDone, epoch.Epoch), LeaseExpiresAt = Now + Lease, NewEpochs = [epoch] });
         _expires = Now + Lease;
         return ReportStatus.Accepted;
     }

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+using YoloSweep.Contracts.Api;
+using YoloSweep.Testing;
+
+namespace YoloSweep.EndToEnd.Tests;
+
+/// <summary>
+/// Two silos on one PostgreSQL database (an Orleans cluster whose membership lives in that database), two trainer
+/// hosts and the CLI, all real processes. Silos and trainers are killed with SIGKILL or restarted one at a time mid-sweep:
+/// every trial must end with exactly one result, every epoch recorded once, no worker left behind.
+/// </summary>
+[Collection("postgres")]
+public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper output)
+{
+    static string Sweep(string name, int seeds, int epochs, double secondsPerEpoch) => $"""
+        name: {name}
+        train: {"{"} epochs: {epochs}, simulate: {"{"} seconds_per_epoch: {secondsPerEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture)} {"}"} {"}"}
+        matrix: {"{"} model: [yolov5, yolov8], scale: n {"}"}
+        seeds: [{string.Join(", ", Enumerable.Range(0, seeds))}]
+        retry: {"{"} max_attempts: 5, backoff_seconds: 0 {"}"}
+        """;
+
+    /// <summary>Every trial succeeded once, with its epochs 1..N each recorded once.</summary>
+    static async Task AssertExactlyOnce(Cluster cluster, List<TrialView> trials, int epochs)
+    {
+        Assert.All(trials, t => Assert.Equal("succeeded", t.State));
+        foreach (var t in trials)
+        {
+            var events = await cluster.EventsAsync(t.Id);
+            Assert.Single(events, e => e.Kind == "succeeded");
+            var succeeded = events.Single(e => e.Kind == "succeeded");
+            Assert.Equal(events.Where(e => e.Kind == "leased").Max(e => e.Token), succeeded.Token); // the newest lease won
+            var got = (await cluster.EpochsAsync(t.Id)).Select(e => e.Epoch).ToList();
+            if (!got.SequenceEqual(Enumerable.Range(1, epochs)))
+            {
+                var logs = string.Join("\n", Directory.GetFiles(cluster.Dir, "trainer-*.log").SelectMany(f => File.ReadAllLines(f).Where(l => l.Contains(t.Id) || l.Contains("WRN") || l.Contains("ERR")).Take(40)));
+                Assert.Fail($"trial {t.Id}: epochs [{string.Join(",", got)}]\nevents:\n{string.Join("\n", events)}\ntrainer logs:\n{logs}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_of_a_silo_and_of_a_trainer_mid_sweep_leaves_every_trial_with_exactly_one_result()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db, leaseSeconds: 3);
+        var secondPort = PostgresServer.FreePort();
+        var secondSiloPort = PostgresServer.FreePort();
+        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        // Trainers know both silos (in Kubernetes the Service spreads them); each prefers a different one.
+        var victim = cluster.StartTrainer("victim", "cpu:2", silo: $"{cluster.Url},{second}");
+        cluster.StartTrainer("steady", "cpu:2", silo: $"{second},{cluster.Url}");
+        var path = cluster.WriteSweep("chaos", Sweep("chaos", seeds: 6, epochs: 6, secondsPerEpoch: 0.25));
+        Assert.Equal(0, (await cluster.CliAsync("submit", path)).Code);
+
+        // Both trainers busy, then SIGKILL the second silo (the one the steady trainer talks to) and the victim trainer.
+        await cluster.WaitForAsync("chaos", ts => ts.Count(t => t.State == "running") >= 3 && ts.Any(t => t.HostId?.StartsWith("victim") == true),
+            TimeSpan.FromSeconds(90));
+        secondProcess.KillHard();
+        victim.KillHard();
+        var killedAt = DateTime.UtcNow;
+        cluster.StartTrainer("rescuer", "cpu:2", silo: $"{second},{cluster.Url}"); // a new host, its first silo dead
+        await Task.Delay(2000);
+        // The second silo comes back on its ports (a pod restarted).
+        await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+
+        var trials = await cluster.WaitForAsync("chaos", ts => ts.All(t => t.State is "succeeded" or "failed"), TimeSpan.FromSeconds(180));
+        output.WriteLine($"all final {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s after the kills");
+        Assert.Equal(12, trials.Count);
+        await AssertExactlyOnce(cluster, trials, epochs: 6);
+        Assert.Contains(trials, t => t.Attempt > 1); // the victim's trials were re-leased and resumed
+    }
+
+    [Fact]
+    public async Task A_rolling_restart_of_both_silos_one_at_a_time_during_a_sweep_loses_and_doubles_nothing()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db, leaseSeconds: 5);
+        var secondPort = PostgresServer.FreePort();
+        var secondSiloPort = PostgresServer.FreePort();
+        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        cluster.StartTrainer("a", "cpu:2", silo: $"{cluster.Url},{second}");
+        cluster.StartTrainer("b", "cpu:2", silo: $"{second},{cluster.Url}");
+        var path = cluster.WriteSweep("rolling", Sweep("rolling", seeds: 6, epochs: 5, secondsPerEpoch: 0.3));
+        Assert.Equal(0, (await cluster.CliAsync("submit", path)).Code);
+        await cluster.WaitForAsync("rolling", ts => ts.Count(t => t.State == "running") >= 3, TimeSpan.FromSeconds(90));
+
+        // SIGTERM (what Kubernetes sends) to the first silo, then start it again; then the same for the second.
+        cluster.Silo!.Terminate();
+        Assert.Equal(0, await cluster.Silo.WaitAsync(TimeSpan.FromSeconds(40)));
+        await cluster.StartSiloAsync(db, leaseSeconds: null); // a restarted silo adopts the cluster's lease
+        secondProcess.Terminate();
+        Assert.Equal(0, await secondProcess.WaitAsync(TimeSpan.FromSeconds(40)));
+        await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+
+        var trials = await cluster.WaitForAsync("rolling", ts => ts.All(t => t.State is "succeeded" or "failed"), TimeSpan.FromSeconds(180));
+        Assert.Equal(12, trials.Count);
+        await AssertExactlyOnce(cluster, trials, epochs: 5);
+        var lb = await cluster.CliAsync("leaderboard", "--sweep", "rolling", "--format", "json");
+        Assert.All(JsonDocument.Parse(lb.Out).RootElement.EnumerateArray(), r => Assert.Equal(6, r.GetProperty("seeds").GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_silo_started_with_another_lease_than_the_clusters_refuses_to_start()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db, leaseSeconds: 3);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.StartReplicaAsync(db, leaseSeconds: 30));
+        Assert.Contains("this cluster's lease is 3 s", e.Message);
+    }
+}
