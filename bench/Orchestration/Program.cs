@@ -14,6 +14,8 @@ using YoloSweep.Testing;
 //   dotnet run --project bench/Orchestration -c Release -- lease [sqlite|postgres] [N]
 //   dotnet run --project bench/Orchestration -c Release -- sim [hosts] [devices] [trials] [seconds_per_trial]
 //   dotnet run --project bench/Orchestration -c Release -- leaderboard [trials]
+//   dotnet run --project bench/Orchestration -c Release -- scheduler [sqlite|postgres] [trials] [hosts]
+//   dotnet run --project bench/Orchestration -c Release -- failover [leased] [rounds]
 // Each prints markdown rows for BENCHMARKS.md. PostgreSQL runs on a throwaway local server (like the tests).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var what = args.FirstOrDefault() ?? "all";
@@ -21,12 +23,14 @@ int Arg(int i, int d) => args.Length > i && int.TryParse(args[i], out var v) ? v
 double ArgD(int i, double d) => args.Length > i && double.TryParse(args[i], CultureInfo.InvariantCulture, out var v) ? v : d;
 
 Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores, {Bench.Machine()}");
-await using var pg = what is "lease" && args.ElementAtOrDefault(1) == "sqlite" ? null : await PostgresServer.StartAsync();
+await using var pg = what is "lease" or "scheduler" && args.ElementAtOrDefault(1) == "sqlite" ? null : await PostgresServer.StartAsync();
 switch (what)
 {
     case "lease": await Bench.LeaseRoundTrip(args.ElementAtOrDefault(1) ?? "both", pg, Arg(2, 2000)); break;
     case "sim": await Bench.Simulation(pg!, Arg(1, 200), Arg(2, 8), Arg(3, 5000), ArgD(4, 2.0)); break;
     case "leaderboard": await Bench.LeaderboardAt(pg!, Arg(1, 100_000)); break;
+    case "scheduler": await Bench.Scheduler(args.ElementAtOrDefault(1) ?? "postgres", pg, Arg(2, 100_000), Arg(3, 64)); break;
+    case "failover": await Bench.Failover(pg!, Arg(1, 40), Arg(2, 3)); break;
     default:
         await Bench.LeaseRoundTrip("both", pg, 2000);
         await Bench.Simulation(pg!, 200, 8, 5000, 2.0);
@@ -257,6 +261,142 @@ static class Bench
                 rows = System.Text.Json.JsonDocument.Parse(body).RootElement.GetArrayLength();
             }
             Console.WriteLine($"| leaderboard over HTTP, {total:N0} succeeded trials on PostgreSQL, {label} ({rows} rows) | p50 {Pct(times, .5)} ms, max {times.Max():0} ms (10 runs after 2 warm-up) | filling the table took {fillSeconds:0} s |");
+        }
+    }
+
+    /// <summary>
+    /// The scheduler under load, in one silo: how fast SchedulerGrain.Propose answers with a large queue, and how many
+    /// trials per second the whole lease path (host grain → scheduler → trial grain, state written) hands out when many
+    /// hosts ask at once.
+    /// </summary>
+    public static async Task Scheduler(string db, PostgresServer? pg, int trials, int hosts)
+    {
+        var dir = Directory.CreateTempSubdirectory("ys-sched-").FullName;
+        var dbValue = db == "sqlite" ? Path.Combine(dir, "bench.db") : pg!.Url(await pg.CreateDatabaseAsync());
+        await using var silo = await SiloApp.StartAsync(new SiloOptions
+        {
+            Db = dbValue, ClientToken = ClientToken, TrainerToken = TrainerToken, Urls = "http://127.0.0.1:0", LogToConsole = false, SiloPort = 0,
+        });
+        var o = silo.Orchestrator;
+        var submit = Stopwatch.StartNew();
+        var total = (await o.SubmitSweepAsync("sched", Synthetic("sched", trials, 0, 1), "bench.yaml")).Trials;
+        var submitSeconds = submit.Elapsed.TotalSeconds;
+        var scheduler = silo.Grains.GetGrain<YoloSweep.Grains.Scheduling.ISchedulerGrain>(0);
+        await scheduler.Stats(); // activated: queues loaded
+        // Propose without leasing: the pure matching cost with the whole sweep queued (offers are counted in flight,
+        // so ask for one device at a time and let them pile up).
+        const int proposals = 20_000;
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < proposals; i++) await scheduler.Propose("bench", 1, 1);
+        var proposeRate = proposals / sw.Elapsed.TotalSeconds;
+        // The lease path: hosts with 8 devices each asking concurrently until 20,000 trials are leased.
+        for (var h = 0; h < hosts; h++) await o.RegisterHostAsync($"h{h}", $"h{h}", Enumerable.Range(0, 8).Select(d => new YoloSweep.Grains.Hosts.DeviceInfo($"gpu{d}")).ToList());
+        var leased = 0;
+        var target = Math.Min(20_000, total - proposals);
+        sw.Restart();
+        await Task.WhenAll(Enumerable.Range(0, hosts).Select(h => Task.Run(async () =>
+        {
+            while (Volatile.Read(ref leased) < target)
+            {
+                var got = await o.AcquireAsync($"h{h}", 8, 8);
+                if (got.Count == 0) break;
+                Interlocked.Add(ref leased, got.Count);
+                foreach (var l in got) await o.CompleteAsync(l.TrialId, l.FencingToken, new TrialMetrics { Map50_95 = 0.3 });
+            }
+        })));
+        var seconds = sw.Elapsed.TotalSeconds;
+        Console.WriteLine($"| scheduler, {db}, one silo, {total:N0} queued trials | submit {submitSeconds:0.0} s · Propose {proposeRate:N0} calls/s (in-silo, sequential) · " +
+                          $"lease + complete through the grains: {leased / seconds:N0} trials/s with {hosts} hosts × 8 devices asking at once |");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>
+    /// Two silo processes on one PostgreSQL database; a host holds leases through the second silo; the first is killed
+    /// with SIGKILL. Measures how long until every held lease is renewable again and until a pending trial is leasable
+    /// again, through the survivor (the grains of the dead silo reactivate there). Alternates which silo dies.
+    /// </summary>
+    public static async Task Failover(PostgresServer pg, int leased, int rounds)
+    {
+        var renewAll = new List<double>();
+        var leaseAgain = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var dir = Directory.CreateTempSubdirectory("ys-failover-").FullName;
+            var db = pg.Url(await pg.CreateDatabaseAsync());
+            var a = StartSiloProcess(db, dir, "a");
+            var b = StartSiloProcess(db, dir, "b");
+            await WaitReady(a.Url);
+            await WaitReady(b.Url);
+            var (victim, survivor) = round % 2 == 0 ? (a, b) : (b, a);
+            using var client = Http(survivor.Url, ClientToken);
+            var yaml = $"name: fo\ntrain: {{ epochs: 1, simulate: {{ seconds_per_epoch: 0 }} }}\nmatrix: {{ model: yolov5 }}\nseeds: [{string.Join(",", Enumerable.Range(0, leased + 20))}]\n";
+            // Submitted through the victim, so the sweep's grain and the first trial activations start there.
+            using (var viaVictim = Http(victim.Url, ClientToken))
+                (await viaVictim.PostAsJsonAsync("/api/v1/sweeps", new SubmitSweepRequest(yaml), Json.Options)).EnsureSuccessStatusCode();
+            using var trainer = Http(survivor.Url, TrainerToken);
+            using var viaVictimTrainer = Http(victim.Url, TrainerToken);
+            foreach (var t in new[] { trainer, viaVictimTrainer })
+                (await t.PostAsJsonAsync("/api/v1/hosts", new RegisterHostRequest(t == trainer ? "holder" : "other", "h", Enumerable.Range(0, leased).Select(i => new DeviceView($"d{i}")).ToList()), Json.Options)).EnsureSuccessStatusCode();
+            // Lease through the victim: the host grain, scheduler and trial grains are likely activated there.
+            var r = await viaVictimTrainer.PostAsJsonAsync("/api/v1/leases", new AcquireRequest("other", leased, leased), Json.Options);
+            var held = (await r.Content.ReadFromJsonAsync<AcquireResponse>(Json.Options))!.Leases;
+            victim.Process.Kill();
+            var killed = Stopwatch.StartNew();
+            var pending = held.ToDictionary(l => l.TrialId, l => l.FencingToken);
+            while (pending.Count > 0 && killed.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                foreach (var (id, token) in pending.ToList())
+                {
+                    try
+                    {
+                        var rr = await trainer.PostAsJsonAsync($"/api/v1/leases/{id}/renew", new RenewRequest(token), Json.Options);
+                        if (rr.IsSuccessStatusCode) pending.Remove(id);
+                    }
+                    catch (HttpRequestException) { }
+                }
+                if (pending.Count > 0) await Task.Delay(20);
+            }
+            renewAll.Add(killed.Elapsed.TotalMilliseconds);
+            while (killed.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                var rr = await trainer.PostAsJsonAsync("/api/v1/leases", new AcquireRequest("holder", 1, 1), Json.Options);
+                if (rr.IsSuccessStatusCode && (await rr.Content.ReadFromJsonAsync<AcquireResponse>(Json.Options))!.Leases.Count == 1) break;
+                await Task.Delay(20);
+            }
+            leaseAgain.Add(killed.Elapsed.TotalMilliseconds);
+            survivor.Process.Kill();
+            Console.Error.WriteLine($"round {round}: renewable again after {renewAll[^1]:0} ms (left {pending.Count}), leasable after {leaseAgain[^1]:0} ms");
+        }
+        Console.WriteLine($"| failover: kill -9 of one of two silo processes (PostgreSQL membership), {leased} leases held through it, {rounds} rounds | " +
+                          $"every held lease renewable through the survivor after {string.Join(" / ", renewAll.Select(x => $"{x / 1000:0.00}"))} s · " +
+                          $"a pending trial leasable after {string.Join(" / ", leaseAgain.Select(x => $"{x / 1000:0.00}"))} s |");
+    }
+
+    sealed record SiloProcess(Process Process, string Url);
+
+    static SiloProcess StartSiloProcess(string db, string dir, string name)
+    {
+        var url = $"http://127.0.0.1:{PostgresServer.FreePort()}";
+        var dll = Path.Combine(AppContext.BaseDirectory, "yolosweep.dll");
+        var psi = new ProcessStartInfo("dotnet", [dll, "silo", "--db", db, "--urls", url, "--silo-port", PostgresServer.FreePort().ToString(), "--lease-seconds", "60",
+            "--log-file", Path.Combine(dir, $"silo-{name}.log")]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["YOLOSWEEP_CLIENT_TOKEN"] = ClientToken;
+        psi.Environment["YOLOSWEEP_TRAINER_TOKEN"] = TrainerToken;
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine(); p.BeginErrorReadLine();
+        return new SiloProcess(p, url);
+    }
+
+    static async Task WaitReady(string url)
+    {
+        using var probe = new HttpClient();
+        for (var i = 0; ; i++)
+        {
+            try { if ((await probe.GetAsync(url + "/readyz")).IsSuccessStatusCode) return; } catch (HttpRequestException) { }
+            if (i > 600) throw new InvalidOperationException($"silo {url} did not start");
+            await Task.Delay(100);
         }
     }
 }
