@@ -38,7 +38,11 @@ public sealed record TrainerHostOptions
         var dir = AppContext.BaseDirectory;
         var dll = Path.Combine(dir, "yolosweep-worker.dll");
         var host = Environment.ProcessPath ?? "dotnet";
-        return [Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet", dll];
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") return [host, dll];
+        // A published (e.g. self-contained) CLI runs from its own executable, and an image may have no `dotnet` at
+        // all: the worker's executable sits beside it.
+        var exe = Path.Combine(dir, "yolosweep-worker");
+        return File.Exists(exe) ? [exe] : ["dotnet", dll];
     }
 }
 

@@ -4,7 +4,7 @@ using static YoloSweep.Torch.torch;
 
 namespace YoloSweep.Models;
 
-/// <summary>Runs a model on one input and names its outputs as the parity fixtures do (DESIGN §6 `model run`):
+/// <summary>Runs a model on one input and names its outputs as the parity fixtures do (`model run`):
 /// v5 eval.y, eval.raw.i / train.raw.i; v8 eval.y, eval.x.i / train.x.i; v10 eval.one2many.*, eval.one2one.*,
 /// train.one2many.x.i, train.one2one.x.i; after a train forward, train.bn_after.&lt;bn&gt;.running_mean|running_var.</summary>
 public static class ModelRunner
@@ -42,7 +42,7 @@ public static class ModelRunner
     }
 }
 
-/// <summary>`yolosweep model run` (DESIGN §6): build, load PyTorch-named weights or apply a fixture's generator init,
+/// <summary>`yolosweep model run`: build, load PyTorch-named weights or apply a fixture's generator init,
 /// run one input tensor (eval, or train with BN batch statistics), write the outputs under the fixtures' names.</summary>
 public sealed record ModelRunRequest(string Model, string? Scale, long? Nc, IReadOnlyDictionary<string, string>? Knobs,
     string? Weights, string? WeightsPrefix, string? Init, string Input, string InputKey, string Output, bool Train)

@@ -80,6 +80,7 @@ public sealed class SiloApp : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
+            if (options.Name is { } name) silo.Configure<Orleans.Configuration.SiloOptions>(s => s.SiloName = name);
             if (options.IsCluster)
             {
                 silo.UseSqlClustering();

@@ -26,6 +26,9 @@ public sealed record SiloOptions
     /// <summary>The address other silos reach this one at (a pod's IP); null: POD_IP, else the loopback for SQLite,
     /// else this machine's first IPv4 address.</summary>
     public string? AdvertiseAddress { get; init; }
+    /// <summary>The name this silo shows in the membership table and the dashboard: a pod's name (POD_NAME), else the
+    /// machine's.</summary>
+    public string? Name { get; init; }
     public string ClusterId { get; init; } = "yolosweep";
     public string ServiceId { get; init; } = "yolosweep";
     public long MaxBodyBytes { get; init; } = 1 << 20;
@@ -51,6 +54,7 @@ public sealed record SiloOptions
             SiloPort = Port("YOLOSWEEP_SILO_PORT") ?? o.SiloPort,
             GatewayPort = Port("YOLOSWEEP_GATEWAY_PORT") ?? o.GatewayPort,
             AdvertiseAddress = Env("YOLOSWEEP_ADVERTISE_ADDRESS"),
+            Name = Env("POD_NAME"),
             ClusterId = Env("YOLOSWEEP_CLUSTER_ID") ?? o.ClusterId,
             ServiceId = Env("YOLOSWEEP_SERVICE_ID") ?? o.ServiceId,
         };

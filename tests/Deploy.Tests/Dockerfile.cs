@@ -62,7 +62,7 @@ public sealed record Dockerfile(string Path, List<Dockerfile.Stage> Stages)
 
 /// <summary>What `make native` does, read from the Makefile.</summary>
 public sealed record MakeNative(
-    List<string> AptPackages, string Source, string Build, Dictionary<string, string> Definitions,
+    List<string> AptPackages, List<string> FontPackages, string Source, string Build, Dictionary<string, string> Definitions,
     Dictionary<string, string> ConditionalDefinitions, string BuildCommandDirectory)
 {
     public static MakeNative Load()
@@ -71,6 +71,7 @@ public sealed record MakeNative(
         var variables = Regex.Matches(text, @"^([A-Z_]+)[ \t]*[:?]?=[ \t]*(.*)$", RegexOptions.Multiline)
             .GroupBy(m => m.Groups[1].Value).ToDictionary(g => g.Key, g => g.First().Groups[2].Value.Trim());
         var apt = variables["APT_PACKAGES"].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var fonts = variables.TryGetValue("FONT_PACKAGES", out var f) ? f.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList() : [];
 
         var recipe = Regex.Match(text, @"^native:.*\n((?:\t.*\n?)+)", RegexOptions.Multiline);
         Assert.True(recipe.Success, "Makefile: no `native:` target");
@@ -84,7 +85,7 @@ public sealed record MakeNative(
         Assert.True(buildCommand.Success, "Makefile: the native recipe has no `cmake --build`");
         // $(NATIVE_DIR) is $(ROOT)/build/native: resolved per image against its WORKDIR.
         definitions = definitions.ToDictionary(kv => kv.Key, kv => kv.Value.Replace("$(NATIVE_DIR)", variables["NATIVE_DIR"]));
-        return new MakeNative(apt, source, build, definitions, conditional, buildCommand.Groups[1].Value);
+        return new MakeNative(apt, fonts, source, build, definitions, conditional, buildCommand.Groups[1].Value);
     }
 
     /// <summary>cmake -S SRC -B BUILD -DK=V ... → (SRC, BUILD, {K: V}).</summary>

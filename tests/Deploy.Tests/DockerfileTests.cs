@@ -135,4 +135,28 @@ public class DockerfileTests
         else
             Assert.Contains("libtorch1.13", runtime); // what Debian's libtorch-dev depends on
     }
+
+    /// <summary>Trainers draw the run plots (results.png, curves); without a font their text is blank.</summary>
+    [Theory, MemberData(nameof(TrainerImages))]
+    public void Trainer_runtime_images_have_the_fonts_the_plots_use(string image)
+    {
+        var make = Load();
+        Assert.NotEmpty(make.FontPackages);
+        var runtime = Dockerfile.Load($"deploy/{image}/Dockerfile").Final.AptPackages();
+        foreach (var font in make.FontPackages) Assert.Contains(font, runtime);
+    }
+
+    /// <summary>A trainer host starts each trial as `yolosweep-worker` beside the CLI: the images publish the CLI
+    /// project, which must bring the worker along, and run the CLI's own executable (there is no `dotnet` in a
+    /// self-contained image, so the host must start the worker's executable, not `dotnet yolosweep-worker.dll`).</summary>
+    [Theory, MemberData(nameof(TrainerImages))]
+    public void Trainer_images_carry_the_worker_the_host_starts(string image)
+    {
+        var file = Dockerfile.Load($"deploy/{image}/Dockerfile");
+        Assert.Contains(file.Stages.SelectMany(s => s.Commands("dotnet")), c => c.Contains("publish") && c.Contains("src/Client/YoloSweep.Client.csproj") && c.Contains("--self-contained"));
+        Assert.Contains("../Worker/YoloSweep.Worker.csproj", Repo.Read("src/Client/YoloSweep.Client.csproj"));
+        Assert.Contains("\"/app/yolosweep\"", file.Final.Last("ENTRYPOINT"));
+        var agent = Repo.Read("src/Agent/TrainerHostOptions.cs");
+        Assert.Contains("\"yolosweep-worker\"", agent);
+    }
 }

@@ -9,7 +9,7 @@ public partial class DocsTests
 {
     const string Page = "docs/kubernetes.md";
 
-    /// <summary>The CLI's verbs and options the deployment contract fixes (DESIGN.md §6). tests/EndToEnd.Tests
+    /// <summary>The CLI's verbs and options the deployment contract fixes. tests/EndToEnd.Tests
     /// (CliCommandLineTests) parses every command line of the page with the real CLI.</summary>
     static readonly Dictionary<string, string[]> CliVerbs = new()
     {

@@ -6,7 +6,7 @@ namespace YoloSweep.Deploy.Tests;
 public class EnvironmentTests
 {
     /// <summary>
-    /// Which of our programs reads each YOLOSWEEP_* variable (DESIGN.md §6 and the deployment contract).
+    /// Which of our programs reads each YOLOSWEEP_* variable (the deployment contract).
     /// A variable that appears in src/ must be listed here or in <see cref="NotNeededInCluster"/>; each one listed
     /// here must be provided, in every overlay, to the container of each program named.
     /// </summary>
@@ -16,6 +16,9 @@ public class EnvironmentTests
         ["YOLOSWEEP_CLIENT_TOKEN"] = [Workload.Silo],                // bearer token of clients (Secret)
         ["YOLOSWEEP_TRAINER_TOKEN"] = [Workload.Silo, Workload.Trainer], // bearer token of trainer hosts (Secret)
         ["YOLOSWEEP_URLS"] = [Workload.Silo],                        // where the Silo listens (silo-config)
+        ["YOLOSWEEP_SILO_PORT"] = [Workload.Silo],                   // silo-to-silo (Orleans) port (silo-config)
+        ["YOLOSWEEP_CLUSTER_ID"] = [Workload.Silo],                  // the Orleans cluster the silos form (silo-config)
+        ["YOLOSWEEP_SERVICE_ID"] = [Workload.Silo],                  // whose grain state they share (silo-config)
         ["YOLOSWEEP_SILO"] = [Workload.Trainer, Workload.Cli],       // the Silo's URL
         ["YOLOSWEEP_DEVICES"] = [Workload.Trainer],                  // 0,1,…,N-1 (GPU indices) | cpu (trainer-config)
         ["YOLOSWEEP_SHARED_DIR"] = [Workload.Trainer],               // datasets + checkpoints volume (trainer-config)
@@ -29,11 +32,8 @@ public class EnvironmentTests
         ["YOLOSWEEP_DEBUG"] = "prints stack traces for CLI errors; a debugging aid, off by default",
         ["YOLOSWEEP_NATIVE_DIR"] = "overrides where libys_torch.so is found; the images put it beside the assemblies",
         ["YOLOSWEEP_QUIET_TOKEN_WARNING"] = "silences the CLI's warning about tokens on the command line; the manifests pass tokens as Secrets",
-        ["YOLOSWEEP_SILO_PORT"] = "several silos on one machine need distinct ports; a pod runs one silo on the default 11111",
         ["YOLOSWEEP_GATEWAY_PORT"] = "an Orleans gateway is for Orleans clients; in a cluster trainers and the CLI use the HTTP API",
         ["YOLOSWEEP_ADVERTISE_ADDRESS"] = "a pod advertises its own address (POD_IP, else its hostname's address)",
-        ["YOLOSWEEP_CLUSTER_ID"] = "one YoloSweep cluster per namespace: the default id serves",
-        ["YOLOSWEEP_SERVICE_ID"] = "one YoloSweep service per database: the default id serves",
         ["YOLOSWEEP_BLAS"] = "picks the BLAS libtorch loads; the default (OpenBLAS, which the trainer-cpu image installs) is what a cluster wants",
     };
 
@@ -58,6 +58,8 @@ public class EnvironmentTests
         [
             "YOLOSWEEP_DB", "YOLOSWEEP_CLIENT_TOKEN", "YOLOSWEEP_TRAINER_TOKEN", "YOLOSWEEP_URLS",
             "YOLOSWEEP_SILO", "YOLOSWEEP_DEVICES", "YOLOSWEEP_SHARED_DIR", "YOLOSWEEP_TOKEN",
+            // the Orleans cluster the silos form
+            "YOLOSWEEP_SILO_PORT", "YOLOSWEEP_CLUSTER_ID", "YOLOSWEEP_SERVICE_ID",
         ];
         Assert.Equal(contract.Order(), ReadBy.Keys.Order());
         Assert.All(ReadBy, kv => Assert.NotEmpty(kv.Value));

@@ -22,8 +22,7 @@ public class ManifestTests
     {
         var cluster = Rendered.Of(overlay);
         var silo = Workload.Silo.ContainerIn(cluster);
-        var containerPort = Assert.Single(Maps(silo, "ports"));
-        var port = Str(containerPort, "containerPort");
+        var port = ResolvePort(silo, "http");
 
         // YOLOSWEEP_URLS is where the Silo listens: it must be the container port, on every interface.
         var urls = ContainerEnvironment.Of(silo, cluster, [])["YOLOSWEEP_URLS"];
@@ -172,6 +171,38 @@ public class ManifestTests
         }
     }
 
+    /// <summary>The silos form one Orleans cluster: each advertises its pod IP and name (downward API) and listens
+    /// for other silos on the port the configuration names; the Service exposes only the HTTP API.</summary>
+    [Theory, MemberData(nameof(Overlays))]
+    public void Silos_form_an_Orleans_cluster_on_their_pod_addresses(string overlay)
+    {
+        var cluster = Rendered.Of(overlay);
+        var silo = Workload.Silo.ContainerIn(cluster);
+        var env = ContainerEnvironment.Of(silo, cluster, []);
+        Assert.Equal(ResolvePort(silo, "silo"), env["YOLOSWEEP_SILO_PORT"]);
+        Assert.False(string.IsNullOrEmpty(env["YOLOSWEEP_CLUSTER_ID"]));
+        Assert.False(string.IsNullOrEmpty(env["YOLOSWEEP_SERVICE_ID"]));
+        foreach (var (name, field) in new[] { ("POD_IP", "status.podIP"), ("POD_NAME", "metadata.name") })
+        {
+            var e = Maps(silo, "env").Single(e => Str(e, "name") == name);
+            Assert.Equal(field, Str(e, "valueFrom", "fieldRef", "fieldPath"));
+            Assert.True(AppSource.HasLiteral("src/Silo", name), $"src/Silo does not read {name}");
+        }
+        var service = Rendered.Find(cluster, "Service", "silo");
+        Assert.DoesNotContain(Maps(service, "spec", "ports"), p => ResolvePort(silo, Str(p, "targetPort")) == ResolvePort(silo, "silo"));
+    }
+
+    /// <summary>Kubernetes waits longer than a silo needs to hand its grains over (its host shutdown timeout).</summary>
+    [Theory, MemberData(nameof(Overlays))]
+    public void The_grace_period_outlasts_the_silos_shutdown(string overlay)
+    {
+        var shutdown = System.Text.RegularExpressions.Regex.Match(Repo.Read("src/Silo/SiloApp.cs"), @"ShutdownTimeout = TimeSpan\.FromSeconds\((\d+)\)");
+        Assert.True(shutdown.Success, "src/Silo/SiloApp.cs no longer sets HostOptions.ShutdownTimeout in seconds");
+        var grace = Str(Workload.Silo.Object(Rendered.Of(overlay)), "spec", "template", "spec", "terminationGracePeriodSeconds");
+        Assert.NotNull(grace);
+        Assert.True(int.Parse(grace!) >= int.Parse(shutdown.Groups[1].Value) + 10, $"terminationGracePeriodSeconds {grace} leaves the silo's {shutdown.Groups[1].Value} s shutdown no margin");
+    }
+
     [Theory, MemberData(nameof(Overlays))]
     public void PostgreSQL_keeps_its_data_on_a_volume_claim(string overlay)
     {
@@ -214,15 +245,23 @@ public class ManifestTests
         var cluster = Rendered.WithSubmitJob(overlay);
         var siloPolicy = Rendered.Find(cluster, "NetworkPolicy", "silo");
         Assert.True(Selects(Map(siloPolicy, "spec", "podSelector", "matchLabels")!, Workload.Silo.Object(cluster)));
-        var rule = Assert.Single(Maps(siloPolicy, "spec", "ingress"));
+        var rule = Assert.Single(Maps(siloPolicy, "spec", "ingress"), r => Maps(r, "ports").Any(p => Str(p, "port") == ResolvePort(Workload.Silo.ContainerIn(cluster), "http")));
         // Pods of this namespace only: no namespaceSelector or ipBlock opens it wider.
         Assert.All(Maps(rule, "from"), f => Assert.Equal(["podSelector"], f.Keys));
         var from = Maps(rule, "from").Select(f => Map(f, "podSelector", "matchLabels")!).ToList();
         foreach (var w in new[] { Workload.Trainer, Workload.Cli })
             Assert.True(from.Any(f => Selects(f, w.Object(cluster))), $"NetworkPolicy/silo does not let {w} in");
         Assert.False(from.Any(f => Selects(f, Rendered.Find(cluster, "StatefulSet", "postgres"))), "NetworkPolicy/silo lets PostgreSQL in");
-        var siloPort = Str(Assert.Single(Maps(Workload.Silo.ContainerIn(cluster), "ports")), "containerPort");
-        Assert.Equal([siloPort], Maps(rule, "ports").Select(p => Str(p, "port")));
+        var siloContainer = Workload.Silo.ContainerIn(cluster);
+        Assert.Equal([ResolvePort(siloContainer, "http")], Maps(rule, "ports").Select(p => Str(p, "port")));
+        // The Orleans port: silo pods only (it is no authentication boundary).
+        var orleans = Assert.Single(Maps(siloPolicy, "spec", "ingress"), r => Maps(r, "ports").Any(p => Str(p, "port") == ResolvePort(siloContainer, "silo")));
+        Assert.Equal([ResolvePort(siloContainer, "silo")], Maps(orleans, "ports").Select(p => Str(p, "port")));
+        var orleansFrom = Assert.Single(Maps(orleans, "from"));
+        Assert.Equal(["podSelector"], orleansFrom.Keys);
+        Assert.True(Selects(Map(orleansFrom, "podSelector", "matchLabels")!, Workload.Silo.Object(cluster)));
+        foreach (var w in new[] { Workload.Trainer, Workload.Cli })
+            Assert.False(Selects(Map(orleansFrom, "podSelector", "matchLabels")!, w.Object(cluster)), $"NetworkPolicy/silo lets {w} reach the Orleans port");
 
         var pgPolicy = Rendered.Find(cluster, "NetworkPolicy", "postgres");
         Assert.True(Selects(Map(pgPolicy, "spec", "podSelector", "matchLabels")!, Rendered.Find(cluster, "StatefulSet", "postgres")));

@@ -6,7 +6,7 @@ using F = YoloSweep.Torch.torch.nn.functional;
 
 namespace YoloSweep.Models.Tests;
 
-/// <summary>DSConv's weight decomposition (DESIGN §4) on cases checkable by hand, and its straight-through gradient.</summary>
+/// <summary>DSConv's weight decomposition on cases checkable by hand, and its straight-through gradient.</summary>
 public class DSConvTests
 {
     static float[] Quantize(float[] v, long[] shape, long block, int bits)

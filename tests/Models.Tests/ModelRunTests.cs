@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace YoloSweep.Models.Tests;
 
-/// <summary>`model run` (DESIGN §6): generator init or PyTorch-named weights in, fixture-named outputs out.</summary>
+/// <summary>`model run`: generator init or PyTorch-named weights in, fixture-named outputs out.</summary>
 public class ModelRunTests(ITestOutputHelper log)
 {
     [Fact]

@@ -7,7 +7,7 @@ public enum StrategyKind { Grid, Random }
 /// <summary>How configurations are chosen from the matrix: all of them, or N drawn at random (each with every seed).</summary>
 public sealed record Strategy(StrategyKind Kind, int N = 0, int Seed = 0);
 
-/// <summary>A validated sweep file (DESIGN §1).</summary>
+/// <summary>A validated sweep file.</summary>
 public sealed record SweepSpec
 {
     public required string Name { get; init; }
