@@ -16,8 +16,9 @@ public abstract class OrchestratorContract
 {
     protected readonly ManualClock Clock = new();
 
-    /// <summary>A fresh cluster over an empty database; <paramref name="reopen"/> starts new silos on the same database.</summary>
-    protected abstract Task<GrainCluster> CreateClusterAsync(bool reopen = false);
+    /// <summary>A fresh cluster of <paramref name="silos"/> silos over an empty database; <paramref name="reopen"/> starts new
+    /// silos on the same database.</summary>
+    protected abstract Task<GrainCluster> CreateClusterAsync(bool reopen = false, int silos = 1);
 
     protected static string Spec(string name, int trials, int priority = 0, int gpus = 1, int maxAttempts = 3, double backoff = 10) => $"""
             name: {name}
@@ -293,5 +294,105 @@ public abstract class OrchestratorContract
         Assert.Equal(60, got.Count);
         Assert.Equal(60, got.Select(l => l.TrialId).Distinct().Count());
         Assert.Equal(60, (await store.Reads.GetSweepAsync("a"))!.Counts[TrialState.Succeeded]);
+    }
+
+    /// <summary>The silo that hosts a running trial dies (as `kill -9` would): the trial reactivates on the other silo
+    /// from its stored state, the holder's lease is honoured (one lease period of grace), and the attempt finishes with
+    /// every epoch and exactly one result.</summary>
+    [Fact]
+    public async Task Killing_the_silo_that_hosts_a_running_trial_loses_nothing()
+    {
+        await using var cluster = await CreateClusterAsync(silos: 2);
+        await Submit(cluster.Orchestrator, Spec("k", 1));
+        await Host(cluster.Orchestrator, "h", 1);
+        var lease = Assert.Single(await cluster.Orchestrator.AcquireAsync("h", 1, 1));
+        Assert.Equal(ReportStatus.Accepted, await cluster.Orchestrator.StartAsync(lease.TrialId, lease.FencingToken, 1));
+        Assert.Equal(ReportStatus.Accepted, await cluster.Orchestrator.ReportEpochAsync(lease.TrialId, lease.FencingToken, new EpochReport { Epoch = 1, Map50_95 = 0.1 }));
+
+        var grains = (IGrainFactory)cluster.Silos[0].ServiceProvider.GetService(typeof(IGrainFactory))!;
+        var trialGrain = grains.GetGrain<ITrialGrain>(lease.TrialId).GetGrainId();
+        var host = cluster.HostOf(trialGrain);
+        Assert.NotNull(host);
+        await cluster.KillSiloAsync(host!);
+        Assert.Single(cluster.Silos, s => s.IsActive);
+
+        var survivor = cluster.Orchestrator;
+        Assert.Equal(ReportStatus.Accepted, await survivor.RenewAsync(lease.TrialId, lease.FencingToken));
+        Assert.Equal(ReportStatus.Accepted, await survivor.ReportEpochAsync(lease.TrialId, lease.FencingToken, new EpochReport { Epoch = 2, Map50_95 = 0.2 }));
+        Assert.Equal(ReportStatus.Accepted, await survivor.ReportEpochAsync(lease.TrialId, lease.FencingToken, new EpochReport { Epoch = 3, Map50_95 = 0.3 }));
+        Assert.Equal(ReportStatus.Accepted, await survivor.CompleteAsync(lease.TrialId, lease.FencingToken, Metrics));
+        Assert.NotEqual(host!.SiloAddress, cluster.HostOf(trialGrain)?.SiloAddress);
+
+        var trial = (await survivor.Reads.GetTrialAsync(lease.TrialId))!;
+        Assert.Equal(TrialState.Succeeded, trial.State);
+        Assert.Equal(1, trial.Attempt);
+        Assert.Equal([1, 2, 3], (await survivor.Reads.GetEpochsAsync(lease.TrialId)).Select(e => e.Epoch));
+        Assert.Single(await survivor.Reads.ListResultsAsync("k"));
+        // Nothing leasable is left behind: the trial is final, not pending again.
+        Assert.Empty(await survivor.AcquireAsync("h", 1, 1));
+    }
+
+    /// <summary>Two activations of one trial (possible for a moment during a membership change) both read version v;
+    /// the first write wins and the second — from the stale copy — is refused by the row version, leaving the
+    /// winner's state in place. Inserting a row that exists is refused the same way.</summary>
+    [Fact]
+    public async Task A_write_from_a_stale_copy_of_the_state_is_refused_by_its_etag()
+    {
+        await using var cluster = await CreateClusterAsync();
+        await Submit(cluster.Orchestrator, Spec("etag", 1));
+        var id = Assert.Single(await cluster.Orchestrator.Reads.ListTrialsAsync(new TrialQuery("etag"))).Id;
+        var storage = new YoloSweep.Grains.Storage.SqlGrainStorage(cluster.Database);
+        var grain = GrainId.Create("trial", id);
+
+        var first = new GrainState<TrialRecord>();
+        var second = new GrainState<TrialRecord>();
+        await storage.ReadStateAsync("trial", grain, first);
+        await storage.ReadStateAsync("trial", grain, second);
+        Assert.True(first.RecordExists);
+        Assert.Equal(first.ETag, second.ETag);
+
+        first.State = first.State with { Error = "written by the first activation", NewEpochs = [], NewEvents = [] };
+        await storage.WriteStateAsync("trial", grain, first);
+        Assert.NotEqual(second.ETag, first.ETag);
+
+        second.State = second.State with { Error = "written by the stale one", NewEpochs = [], NewEvents = [] };
+        await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync("trial", grain, second));
+
+        var stored = new GrainState<TrialRecord>();
+        await storage.ReadStateAsync("trial", grain, stored);
+        Assert.Equal("written by the first activation", stored.State.Error);
+        Assert.Equal(first.ETag, stored.ETag);
+
+        // Only its sweep creates a trial's row: a trial grain that believes it has none is refused outright.
+        var orphan = new GrainState<TrialRecord> { State = stored.State, ETag = null };
+        await Assert.ThrowsAsync<InvalidOperationException>(() => storage.WriteStateAsync("trial", grain, orphan));
+
+        // The same guard for sweeps and hosts.
+        await Host(cluster.Orchestrator, "h", 1);
+        foreach (var (kind, key) in new[] { ("sweep", "etag"), ("host", "h") })
+            await StaleWriteIsRefused(storage, kind, key, kind == "sweep"
+                ? (Func<object, object>)(r => ((SweepRecord)r) with { Priority = 7 })
+                : r => ((HostRecord)r) with { Name = "renamed" });
+    }
+
+    static async Task StaleWriteIsRefused(YoloSweep.Grains.Storage.SqlGrainStorage storage, string kind, string key, Func<object, object> change)
+    {
+        async Task Run<T>() where T : class
+        {
+            var grain = GrainId.Create(kind, key);
+            var a = new GrainState<T>();
+            var b = new GrainState<T>();
+            await storage.ReadStateAsync(kind, grain, a);
+            await storage.ReadStateAsync(kind, grain, b);
+            Assert.True(a.RecordExists, $"{kind} {key} has no row");
+            a.State = (T)change(a.State);
+            await storage.WriteStateAsync(kind, grain, a);
+            b.State = (T)change(b.State);
+            await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync(kind, grain, b));
+            // A second "first write" (an activation that read before the row existed) is refused the same way.
+            var late = new GrainState<T> { State = b.State, ETag = null };
+            await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync(kind, grain, late));
+        }
+        await (kind == "sweep" ? Run<SweepRecord>() : Run<HostRecord>());
     }
 }

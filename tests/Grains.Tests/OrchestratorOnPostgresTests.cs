@@ -11,11 +11,11 @@ public sealed class OrchestratorOnPostgresTests(PostgresFixture pg) : Orchestrat
 {
     string? _database;
 
-    protected override async Task<GrainCluster> CreateClusterAsync(bool reopen = false)
+    protected override async Task<GrainCluster> CreateClusterAsync(bool reopen = false, int silos = 1)
     {
         if (!reopen || _database is null) _database = await pg.Server.CreateDatabaseAsync();
         // The URL form is what YOLOSWEEP_DB carries in a cluster.
-        return await GrainCluster.StartAsync(pg.Server.Url(_database), Clock);
+        return await GrainCluster.StartAsync(pg.Server.Url(_database), Clock, silos);
     }
 
     [Fact]

@@ -6,8 +6,8 @@ public sealed class OrchestratorOnSqliteTests : OrchestratorContract, IDisposabl
 {
     readonly string _dir = Directory.CreateTempSubdirectory("yolosweep-sqlite-").FullName;
 
-    protected override Task<GrainCluster> CreateClusterAsync(bool reopen = false) =>
-        GrainCluster.StartAsync(Path.Combine(_dir, "sweeps.db"), Clock);
+    protected override Task<GrainCluster> CreateClusterAsync(bool reopen = false, int silos = 1) =>
+        GrainCluster.StartAsync(Path.Combine(_dir, "sweeps.db"), Clock, silos);
 
     public void Dispose()
     {
