@@ -112,4 +112,67 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.StartReplicaAsync(db, leaseSeconds: 30));
         Assert.Contains("this cluster's lease is 3 s", e.Message);
     }
+
+    /// <summary>The chaos run: 36 trials on two silos and three trainer hosts; one process at a time is killed with
+    /// SIGKILL — 18 trainers (each replaced by a new one) and, at every sixth kill, a silo (restarted on its ports) —
+    /// while the sweep runs. Every trial succeeds once with every epoch once, and no killed trainer leaves a worker.</summary>
+    [Fact]
+    public async Task A_chaos_run_of_18_trainer_and_3_silo_kills_ends_with_every_trial_succeeded_once_and_no_orphan()
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        await using var cluster = new Cluster();
+        await cluster.StartSiloAsync(db, leaseSeconds: 3);
+        var secondPort = PostgresServer.FreePort();
+        var secondSiloPort = PostgresServer.FreePort();
+        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        var silos = new[] { $"{cluster.Url},{second}", $"{second},{cluster.Url}" };
+        var trainers = Enumerable.Range(0, 3).Select(i => cluster.StartTrainer($"t{i}", "cpu:2", silo: silos[i % 2])).ToList();
+        var path = cluster.WriteSweep("chaos36", Sweep("chaos36", seeds: 18, epochs: 4, secondsPerEpoch: 0.3));
+        Assert.Equal(0, (await cluster.CliAsync("submit", path)).Code);
+        await cluster.WaitForAsync("chaos36", ts => ts.Any(t => t.State == "running"), TimeSpan.FromSeconds(90));
+
+        var random = new Random(36);
+        var orphans = new List<string>();
+        for (var kill = 1; kill <= 18; kill++)
+        {
+            var victim = trainers[random.Next(trainers.Count)];
+            var workers = ChildrenOf(victim.Id);
+            victim.KillHard();
+            trainers.Remove(victim);
+            trainers.Add(cluster.StartTrainer($"r{kill}", "cpu:2", silo: silos[kill % 2]));
+            // A worker notices its host is gone (its stdin closes) and stops itself.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (workers.Any(Alive) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            orphans.AddRange(workers.Where(Alive).Select(w => $"worker {w} of killed trainer {victim.Id}"));
+            if (kill % 6 == 0)
+            {
+                // One silo at a time: the first, then the second, then the first again; each back on its ports 2 s later.
+                if (kill == 12) { secondProcess.KillHard(); await Task.Delay(2000); (_, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort); }
+                else { cluster.Silo!.KillHard(); await Task.Delay(2000); await cluster.StartSiloAsync(db, leaseSeconds: null); }
+            }
+            await Task.Delay(700);
+        }
+
+        var trials = await cluster.WaitForAsync("chaos36", ts => ts.All(t => t.State is "succeeded" or "failed"), TimeSpan.FromSeconds(300));
+        Assert.Empty(orphans);
+        Assert.Equal(36, trials.Count);
+        await AssertExactlyOnce(cluster, trials, epochs: 4);
+        var lb = await cluster.CliAsync("leaderboard", "--sweep", "chaos36", "--format", "json");
+        Assert.All(JsonDocument.Parse(lb.Out).RootElement.EnumerateArray(), r => Assert.Equal(18, r.GetProperty("seeds").GetInt32()));
+        output.WriteLine($"attempts: {string.Join(" ", trials.GroupBy(t => t.Attempt).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"))}");
+    }
+
+    /// <summary>The processes whose parent is <paramref name="pid"/> (from /proc: field 4 of stat is the parent).</summary>
+    static List<int> ChildrenOf(int pid) =>
+        [.. Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)).Select(int.Parse!).Where(p =>
+        {
+            try { var stat = File.ReadAllText($"/proc/{p}/stat"); return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1] == pid.ToString(); }
+            catch (IOException) { return false; }
+        })];
+
+    static bool Alive(int pid)
+    {
+        try { var stat = File.ReadAllText($"/proc/{pid}/stat"); return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z'; }
+        catch (IOException) { return false; }
+    }
 }
