@@ -9,9 +9,9 @@ RUNS=${RUNS:-runs}
 SHARED="$RUNS/shared"
 
 # The dataset, written once; sweeps resolve a relative `data:` against the shared folder.
-if [ ! -f "$SHARED/data/shapes-demo/data.yaml" ]; then
-  echo "== synthesising the shapes dataset into $SHARED/data/shapes-demo"
-  "$YS" data synth --out "$SHARED/data/shapes-demo" --train 256 --val 64 --imgsz 96
+if [ ! -f "$SHARED/data/shapes-demo-128/data.yaml" ]; then
+  echo "== synthesising the shapes dataset into $SHARED/data/shapes-demo-128"
+  "$YS" data synth --out "$SHARED/data/shapes-demo-128" --train 256 --val 64 --imgsz 128
 fi
 
 # A fresh run each time (the sweep would otherwise resume the previous one and finish at once).
