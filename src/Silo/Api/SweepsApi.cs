@@ -10,7 +10,7 @@ namespace YoloSweep.Silo.Api;
 public static class SweepsApi
 {
     /// <summary>A guard against a typo exploding a sweep into millions of rows.</summary>
-    public const int MaxTrialsPerSweep = 200_000;
+    public const int MaxTrialsPerSweep = SweepLimits.MaxTrials;
 
     public static void Map(RouteGroupBuilder read, RouteGroupBuilder client, SiloOptions options)
     {
