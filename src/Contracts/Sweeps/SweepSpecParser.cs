@@ -95,6 +95,10 @@ public sealed partial class SweepSpecParser
             CheckKeys(resources, ["gpus"], "resources key");
             gpus = Int(resources, "gpus", 1, min: 1, max: 64);
         }
+        foreach (var m in models.Select(ModelCatalog.Find))
+            if (!m!.Imgsz.Allows(train.Imgsz) && train.Imgsz % 32 == 0)
+                Error(ExpectMapping(root, "train") is { } tm ? Child(tm, "imgsz") ?? tm : root,
+                    $"imgsz {train.Imgsz} does not suit {m.Name}: it needs {m.Imgsz.Text}{(m.Imgsz.Why is { } why ? $" ({why})" : "")}");
         var strategy = ParseStrategy(ExpectMapping(root, "strategy"));
         var priority = Int(root, "priority", 0, min: -1000, max: 1000);
         int maxAttempts = 3; double backoff = 10;
