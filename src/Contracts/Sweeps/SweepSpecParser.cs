@@ -26,11 +26,13 @@ public sealed partial class SweepSpecParser
     static readonly string[] Optimizers = ["SGD", "Adam", "AdamW", "auto"];
 
     readonly string _file;
+    readonly SubmitContext? _context;
     readonly List<string> _errors = [];
 
-    SweepSpecParser(string file) => _file = file;
+    SweepSpecParser(string file, SubmitContext? context) => (_file, _context) = (file, context);
 
-    public static SweepSpec Parse(string yaml, string file = "sweep.yaml") => new SweepSpecParser(file).Run(yaml);
+    /// <summary>Reads and validates a sweep; with a <paramref name="context"/>, also the pre-flight of a submission.</summary>
+    public static SweepSpec Parse(string yaml, string file = "sweep.yaml", SubmitContext? context = null) => new SweepSpecParser(file, context).Run(yaml);
 
     public static SweepSpec ParseFile(string path)
     {
@@ -87,6 +89,12 @@ public sealed partial class SweepSpecParser
             Error(name, $"sweep name '{name.Value}' must be 1-64 characters of a-z, 0-9, '.', '_', '-' (it names folders and URLs)");
         var data = Scalar(root, "data");
         var train = ParseTrain(ExpectMapping(root, "train"));
+        if (data is not null && SharedFolder.CheckRelative(data.Value!) is { } outside) Error(data, outside);
+        // Pre-flight: the dataset exists in the shared folder and reads as one (a simulated trial reads none).
+        else if (data is not null && train.Simulate is null && _context?.SharedDir is { } shared && SharedFolder.CheckDataset(shared, data.Value!) is { } bad)
+            Error(data, bad);
+        else if (data is null && train.Simulate is null && _context?.SharedDir is not null)
+            Error(root, "missing 'data' (the dataset YAML, relative to the shared folder): trials that train need one");
         var (models, scales, knobs) = ParseMatrix(root);
         var seeds = ParseSeeds(Child(root, "seeds"));
         var gpus = 1;
@@ -94,6 +102,9 @@ public sealed partial class SweepSpecParser
         {
             CheckKeys(resources, ["gpus"], "resources key");
             gpus = Int(resources, "gpus", 1, min: 1, max: 64);
+            // Pending forever helps no one: refused while no registered host could ever run a trial (none yet: accepted).
+            if (_context?.LargestHost is { } largest && gpus > largest.Devices)
+                Error(Child(resources, "gpus"), $"resources.gpus {gpus}: the largest registered host ({largest.Name}) has {largest.Devices} device(s)");
         }
         foreach (var m in models.Select(ModelCatalog.Find))
             if (!m!.Imgsz.Allows(train.Imgsz) && train.Imgsz % 32 == 0)

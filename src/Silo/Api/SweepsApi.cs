@@ -32,8 +32,10 @@ public static class SweepsApi
                 (yaml, file) = (body.Yaml, Path.GetFileName(body.File ?? "sweep.yaml"));
             }
 
+            var hosts = await orchestrator.Reads.ListHostsAsync(http.RequestAborted);
+            var largest = hosts.MaxBy(h => h.Devices.Count) is { } big ? (big.Name, big.Devices.Count) : ((string, int)?)null;
             SweepSpec spec;
-            try { spec = SweepSpecParser.Parse(yaml, file); }
+            try { spec = SweepSpecParser.Parse(yaml, file, new SubmitContext(options.SharedDir, largest)); }
             catch (SweepSpecException e) { return Http.Error(400, $"invalid sweep: {e.Errors.Count} error(s)", e.Errors); }
             var trials = SweepExpander.Expand(spec);
             if (trials.Count == 0) return Http.Error(400, "the sweep expands to no trials");
