@@ -18,8 +18,11 @@ namespace YoloSweep.Worker;
 /// knob, missing dataset, unsupported setting) raises <see cref="TrialSetupException"/> (not retried); NaN losses
 /// and out-of-memory raise <see cref="TrainingException"/>, an ordinary failure the orchestrator may retry.
 /// </summary>
-public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
+public sealed partial class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"must match the size|is invalid for input of size|Sizes of tensors must match|size mismatch|shape mismatch")]
+    private static partial System.Text.RegularExpressions.Regex ShapeMismatch();
+
     readonly ILogger _log = log ?? Log.Logger;
 
     public int StartEpoch(TrialSpec spec, string workDir, bool resume) =>
@@ -42,6 +45,12 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             catch (Exception e) when (e is DatasetException or ModelConfigException or ArgumentException)
             {
                 throw new TrialSetupException($"trial {spec.Id} ({spec.Model}-{spec.Scale} {spec.KnobsText}): {e.Message}");
+            }
+            catch (Torch.TorchException e) when (e is not Torch.TorchOutOfMemoryException && ShapeMismatch().IsMatch(e.Message))
+            {
+                // Tensor shapes follow from the model and the settings alone: every attempt would fail the same way.
+                throw new TrialSetupException($"trial {spec.Id} ({spec.Model}-{spec.Scale} {spec.KnobsText}): the model cannot run at imgsz " +
+                                              $"{spec.Train.Imgsz} with these settings: {e.Message.Split('\n')[0]}");
             }
             return new TrialOutcome(ToMetrics(r), start);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
