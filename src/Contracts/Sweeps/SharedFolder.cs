@@ -15,7 +15,7 @@ public static class SharedFolder
     public static string? CheckRelative(string data)
     {
         if (data.Length > 1024 || data.Contains('\0')) return "'data' must be a path of at most 1024 characters";
-        if (Path.IsPathRooted(data) || data.StartsWith('~'))
+        if (Path.IsPathRooted(data) || data.StartsWith('~') || data.StartsWith('\\') || data is [_, ':', ..]) // Windows roots too
             return $"'data' {data} must be relative to the shared folder (an absolute path would be read from outside it)";
         var depth = 0;
         foreach (var part in data.Split('/', '\\'))
