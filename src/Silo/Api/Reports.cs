@@ -27,7 +27,7 @@ public static class Reports
         foreach (var (name, value) in e.Losses)
         {
             if (name.Length is 0 or > 64) return "'epoch.losses' names must be 1..64 characters";
-            if (Field($"epoch.losses.{name}", value, double.MinValue, double.MaxValue) is { } bad) return bad;
+            if (Field($"epoch.losses.{name}", value, -1e15, 1e15) is { } bad) return bad;
         }
         return Field("epoch.map50", e.Map50, 0, 1) ?? Field("epoch.map50_95", e.Map50_95, 0, 1) ?? Field("epoch.fitness", e.Fitness, 0, 1)
             ?? Field("epoch.lr", e.Lr, 0, 1e6);
