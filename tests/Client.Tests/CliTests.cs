@@ -66,7 +66,7 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("   at ", stderr);
         Assert.Empty(stdout);
 
-        Write("big.yaml", "name: big\nmatrix: { model: yolov5 }\nresources: { gpus: 4 }\n");
+        Write("big.yaml", "name: big\ntrain: { simulate: { seconds_per_epoch: 0 } }\nmatrix: { model: yolov5 }\nresources: { gpus: 4 }\n");
         var tooBig = await CliProcess.RunAsync(_dir, ["run", "big.yaml", "--devices", "cpu:2"]);
         Assert.Equal(1, tooBig.Code);
         Assert.Contains("needs 4 devices (resources.gpus) but this machine offers 2", tooBig.Err);
