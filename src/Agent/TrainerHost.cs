@@ -182,9 +182,17 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         }
         if (result.Succeeded)
         {
-            var status = await ReportAsync(lease, "complete", t => silo.CompleteAsync(lease.TrialId, lease.FencingToken, result.Metrics!, Path.GetRelativePath(options.SharedDir, workDir), t), stop, null);
-            if (status == ReportStatus.Accepted) Interlocked.Increment(ref Completed);
-            log.Information("Trial {Trial} finished: mAP50-95 {Map:0.0000} ({Status})", lease.TrialId, result.Metrics!.Map50_95, status);
+            try
+            {
+                var status = await ReportAsync(lease, "complete", t => silo.CompleteAsync(lease.TrialId, lease.FencingToken, result.Metrics!, Path.GetRelativePath(options.SharedDir, workDir), t), stop, null);
+                if (status == ReportStatus.Accepted) Interlocked.Increment(ref Completed);
+                log.Information("Trial {Trial} finished: mAP50-95 {Map:0.0000} ({Status})", lease.TrialId, result.Metrics!.Map50_95, status);
+            }
+            catch (ReportRefusedException e)
+            {
+                // Metrics the Silo cannot store (a NaN) would be the same on every attempt: the trial fails once, saying why.
+                await ReportAsync(lease, "fail", t => silo.FailAsync(lease.TrialId, lease.FencingToken, $"the Silo refused the result: {e.Message}", false, t), stop, null);
+            }
         }
         else
         {
@@ -208,6 +216,12 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                 return await send(timeout.Token);
+            }
+            catch (HttpRequestException e) when (e.StatusCode is System.Net.HttpStatusCode.BadRequest)
+            {
+                // A refusal of the report itself: sending it again gets the same answer, forever.
+                log.Error("Trial {Trial}: the Silo refused the {What} report: {Error}", lease.TrialId, what, e.Message);
+                throw new ReportRefusedException(e.Message);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -263,7 +277,9 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
             if (abort.IsCancellationRequested) return;
             // No deadline: an epoch must not be dropped because the database is down for longer than a lease (the
             // lease itself survives, heartbeats do not need the database). Only a refusal or this attempt ending stops it.
-            var status = await host.ReportAsync(lease, what, call, abort.Token, giveUpAfter: null);
+            ReportStatus? status;
+            try { status = await host.ReportAsync(lease, what, call, abort.Token, giveUpAfter: null); }
+            catch (ReportRefusedException) { return; } // an epoch the Silo cannot store (logged); the trial goes on
             if (status is ReportStatus.Stale or ReportStatus.Cancelled or ReportStatus.NotFound)
             {
                 host._lost[lease.TrialId] = status.Value.ToString().ToLowerInvariant();
@@ -279,3 +295,6 @@ public sealed class TrainerHost(TrainerHostOptions options, SiloLeaseClient silo
         try { await Task.Delay(d, ct); } catch (OperationCanceledException) { }
     }
 }
+
+/// <summary>The Silo answered 400 to a report: it is invalid as sent, and retrying cannot change that.</summary>
+public sealed class ReportRefusedException(string message) : Exception(message);

@@ -121,6 +121,11 @@ public static class Cli
     public static string ReadSweepFile(string path)
     {
         if (!File.Exists(path)) throw new CliException($"sweep file not found: {path}");
+        // Checked here, before reading and parsing: the Silo would refuse it anyway, and a 50 MB upload
+        // cut off by that refusal reads as "cannot reach the Silo".
+        var size = new FileInfo(path).Length;
+        if (size > Contracts.Sweeps.SweepLimits.MaxBytes)
+            throw new CliException($"{path}: the sweep file is {size} bytes, more than the limit of {Contracts.Sweeps.SweepLimits.MaxBytes} bytes (1 MiB)");
         return File.ReadAllText(path);
     }
 

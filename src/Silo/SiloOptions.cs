@@ -32,6 +32,8 @@ public sealed record SiloOptions
     public string ClusterId { get; init; } = "yolosweep";
     public string ServiceId { get; init; } = "yolosweep";
     public long MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>The trainers' shared folder, when this silo sees it too: a sweep's dataset is then checked at submission.</summary>
+    public string? SharedDir { get; init; }
     /// <summary>Also write logs to this file (embedded mode writes only here, the console shows progress).</summary>
     public string? LogFile { get; init; }
     public bool LogToConsole { get; init; } = true;
@@ -57,6 +59,7 @@ public sealed record SiloOptions
             Name = Env("POD_NAME"),
             ClusterId = Env("YOLOSWEEP_CLUSTER_ID") ?? o.ClusterId,
             ServiceId = Env("YOLOSWEEP_SERVICE_ID") ?? o.ServiceId,
+            SharedDir = Env("YOLOSWEEP_SHARED_DIR"),
         };
     }
 

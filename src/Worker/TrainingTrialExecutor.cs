@@ -1,5 +1,6 @@
 using System.Globalization;
 using Serilog;
+using YoloSweep.Contracts.Sweeps;
 using YoloSweep.Contracts.Trials;
 using YoloSweep.Models;
 using YoloSweep.Trainer.Data;
@@ -17,8 +18,11 @@ namespace YoloSweep.Worker;
 /// knob, missing dataset, unsupported setting) raises <see cref="TrialSetupException"/> (not retried); NaN losses
 /// and out-of-memory raise <see cref="TrainingException"/>, an ordinary failure the orchestrator may retry.
 /// </summary>
-public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
+public sealed partial class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"must match the size|is invalid for input of size|Sizes of tensors must match|size mismatch|shape mismatch")]
+    private static partial System.Text.RegularExpressions.Regex ShapeMismatch();
+
     readonly ILogger _log = log ?? Log.Logger;
 
     public int StartEpoch(TrialSpec spec, string workDir, bool resume) =>
@@ -42,6 +46,12 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
             {
                 throw new TrialSetupException($"trial {spec.Id} ({spec.Model}-{spec.Scale} {spec.KnobsText}): {e.Message}");
             }
+            catch (Torch.TorchException e) when (e is not Torch.TorchOutOfMemoryException && ShapeMismatch().IsMatch(e.Message))
+            {
+                // Tensor shapes follow from the model and the settings alone: every attempt would fail the same way.
+                throw new TrialSetupException($"trial {spec.Id} ({spec.Model}-{spec.Scale} {spec.KnobsText}): the model cannot run at imgsz " +
+                                              $"{spec.Train.Imgsz} with these settings: {e.Message.Split('\n')[0]}");
+            }
             return new TrialOutcome(ToMetrics(r), start);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -52,10 +62,28 @@ public sealed class TrainingTrialExecutor(ILogger? log = null) : ITrialExecutor
     {
         if (string.IsNullOrWhiteSpace(spec.Data))
             throw new TrialSetupException($"trial {spec.Id}: the sweep names no dataset (`data:`)");
-        var data = Path.IsPathRooted(spec.Data) || string.IsNullOrEmpty(sharedDir) ? spec.Data : Path.Combine(sharedDir, spec.Data);
-        if (!File.Exists(data))
-            throw new TrialSetupException($"trial {spec.Id}: dataset YAML {data} not found" +
-                (Path.IsPathRooted(spec.Data) ? "" : $" ('{spec.Data}' is resolved against the shared folder {sharedDir ?? "(YOLOSWEEP_SHARED_DIR unset)"})"));
+        string data;
+        if (string.IsNullOrEmpty(sharedDir))
+        {
+            data = spec.Data;
+            if (!File.Exists(data))
+                throw new TrialSetupException($"trial {spec.Id}: dataset YAML {data} not found ('{spec.Data}' is resolved against the shared folder (YOLOSWEEP_SHARED_DIR unset))");
+        }
+        else
+        {
+            // Confined to the shared folder, links and '..' resolved; the refusal says nothing about what lies outside.
+            try
+            {
+                data = SharedFolder.Resolve(sharedDir, spec.Data);
+                var cfg = DatasetConfig.Load(data);
+                foreach (var (what, path) in cfg.Train.Select(p => ("train", p)).Concat(cfg.Val.Select(p => ("val", p))).Prepend(("path", cfg.Root)))
+                    SharedFolder.ResolveAny(sharedDir, path, $"the dataset's {what}");
+            }
+            catch (Exception e) when (e is ArgumentException or DatasetException)
+            {
+                throw new TrialSetupException($"trial {spec.Id}: {e.Message} ('{spec.Data}' is resolved against the shared folder {sharedDir})");
+            }
+        }
         var t = spec.Train;
         var optimizer = Optimizers.Resolve(t.Optimizer) ?? throw new TrialSetupException($"trial {spec.Id}: {Optimizers.UnknownMessage(t.Optimizer)}");
         var x = new ExtraSettings(spec);

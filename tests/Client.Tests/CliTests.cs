@@ -66,7 +66,7 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("   at ", stderr);
         Assert.Empty(stdout);
 
-        Write("big.yaml", "name: big\nmatrix: { model: yolov5 }\nresources: { gpus: 4 }\n");
+        Write("big.yaml", "name: big\ntrain: { simulate: { seconds_per_epoch: 0 } }\nmatrix: { model: yolov5 }\nresources: { gpus: 4 }\n");
         var tooBig = await CliProcess.RunAsync(_dir, ["run", "big.yaml", "--devices", "cpu:2"]);
         Assert.Equal(1, tooBig.Code);
         Assert.Contains("needs 4 devices (resources.gpus) but this machine offers 2", tooBig.Err);
@@ -87,17 +87,44 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Real_training_on_a_missing_dataset_fails_clearly_without_retries()
+    public async Task Real_training_on_a_missing_dataset_is_refused_before_any_trial_starts()
     {
+        // Issue 11 item 17: the data path is checked when the sweep is read, not by each of its trials.
         Write("real.yaml", "name: real\ndata: data/missing/missing.yaml\ntrain: { epochs: 1 }\nmatrix: { model: yolov5 }\nretry: { max_attempts: 3, backoff_seconds: 0 }\n");
         var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "real.yaml"]);
         Assert.Equal(1, code);
-        Assert.Contains("missing.yaml", stdout + stderr);
+        Assert.Contains($"real.yaml:2:7: data 'data/missing/missing.yaml' is not found in the shared folder ({Path.Combine(_dir, "runs", "shared")})", stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "runs", "real", "yolosweep.db")));
+    }
+
+    [Fact]
+    public async Task A_dataset_whose_images_are_missing_fails_its_trial_once_without_retries()
+    {
+        // It passes the pre-flight (the YAML is there and complete); the trainer finds no images: a setup error.
+        Directory.CreateDirectory(Path.Combine(_dir, "runs", "shared", "data"));
+        File.WriteAllText(Path.Combine(_dir, "runs", "shared", "data", "empty.yaml"), "path: .\ntrain: images/train\nval: images/val\nnames: [a]\n");
+        Write("real.yaml", "name: real\ndata: data/empty.yaml\ntrain: { epochs: 1, imgsz: 64 }\nmatrix: { model: yolov5 }\nretry: { max_attempts: 3, backoff_seconds: 0 }\n");
+        var (code, stdout, stderr) = await CliProcess.RunAsync(_dir, ["run", "real.yaml"]);
+        Assert.Equal(1, code);
         await using var db = Grains.Storage.Database.Open(Path.Combine(_dir, "runs", "real", "yolosweep.db"));
         var trial = Assert.Single(await new Grains.Queries.ReadModel(db).ListTrialsAsync(new Grains.Queries.TrialQuery("real")));
         Assert.Equal(Contracts.Trials.TrialState.Failed, trial.State);
         Assert.Equal(1, trial.Attempt); // a setup error is not retried
+        Assert.Contains("images", trial.Error);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task A_sweep_file_over_one_mib_is_a_local_error_and_seven_million_seeds_are_refused_fast()
+    {
+        // Issue 11 item 10: the CLI refuses it itself instead of reporting "cannot reach the Silo" mid-upload.
+        var big = Write("big.yaml", "name: big\nmatrix: { model: yolov5 }\nseeds: [" + string.Join(",", Enumerable.Range(0, 7_000_000)) + "]\n");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, stderr) = await CliProcess.RunAsync(_dir, ["submit", "big.yaml", "--silo", "http://127.0.0.1:9"], new Dictionary<string, string?> { ["YOLOSWEEP_TOKEN"] = "t" });
+        Assert.Equal(1, code);
+        Assert.Contains($"big.yaml: the sweep file is {new FileInfo(big).Length} bytes, more than the limit of 1048576 bytes (1 MiB)", stderr);
+        Assert.DoesNotContain("cannot reach", stderr);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}"); // a process start, not a parse
     }
 
     [Fact]

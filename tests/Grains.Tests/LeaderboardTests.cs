@@ -79,4 +79,15 @@ public class LeaderboardTests
         var only = Leaderboard.Build(results, new LeaderboardQuery { Sweep = "other" });
         Assert.Equal(0.34, Assert.Single(only).Map50_95.Mean, 6);
     }
+
+    [Fact]
+    public void Group_by_a_knob_answers_for_rows_with_odd_knob_strings_stored_by_earlier_versions()
+    {
+        // Before knob values were canonical, " 2" went in as a value with a space, and a name could appear twice.
+        var odd = Results.Append(R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div= 2", 0, 0.31, 3.5))
+            .Append(R("yolov5-c3faster", "pconv.n_div=2 pconv.n_div=02 stray", 0, 0.29, 3.5)).ToList();
+        var rows = Leaderboard.Build(odd, new LeaderboardQuery { GroupBy = ["model", "pconv.n_div"], Model = "yolov5-c3faster" });
+        Assert.Equal(["pconv.n_div=", "pconv.n_div=02", "pconv.n_div=2", "pconv.n_div=4"], rows.Select(r => r.Knobs).Order(StringComparer.Ordinal));
+        Assert.Equal(2, rows.Single(r => r.Knobs == "pconv.n_div=2").Seeds);
+    }
 }

@@ -162,4 +162,38 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         var a = Assert.Throws<ArgumentException>(() => Optimizers.Build(new torch.nn.Linear(2, 2), new OptimOptions(Optimizer: "RMSProp"), 0));
         Assert.Contains("valid optimizers: SGD, Adam, AdamW, auto", a.Message);
     }
+
+    [Fact]
+    public void The_worker_refuses_datasets_outside_the_shared_folder_and_dataset_folders_that_lead_out()
+    {
+        // Issue 11 item 5, the trainer's side: a spec that got past an older Silo (or straight into the database).
+        var shared = Path.GetDirectoryName(synth.Dir)!;
+        TrainOptions Options(string data) => TrainingTrialExecutor.Options(Spec(1) with { Data = data }, "work", false, shared, "cpu");
+        var outside = Assert.Throws<TrialSetupException>(() => Options("/etc/hostname"));
+        Assert.Contains("data '/etc/hostname' is not inside the shared folder", outside.Message);
+        Assert.Contains("not inside the shared folder", Assert.Throws<TrialSetupException>(() => Options("../../../../etc/passwd")).Message);
+        var scan = Path.Combine(shared, "scan-etc.yaml");
+        File.WriteAllText(scan, "path: /etc\ntrain: .\nval: .\nnames: [a]\n");
+        try
+        {
+            var e = Assert.Throws<TrialSetupException>(() => Options("scan-etc.yaml"));
+            Assert.Contains("the dataset's path '/etc' is not inside the shared folder", e.Message);
+        }
+        finally { File.Delete(scan); }
+        Assert.Equal(Path.GetFullPath(synth.Yaml), Options(Path.GetRelativePath(shared, synth.Yaml)).Data);
+    }
+
+    [Fact]
+    public async Task A_model_that_cannot_run_at_the_image_size_is_a_setup_error_not_a_retryable_failure()
+    {
+        // Issue 11 item 16: EfficientViT's window attention at 160 px (stage maps 5×5) fails in the forward pass the
+        // same way every time; the sweep parser refuses it, and a spec that gets here anyway fails once.
+        Environment.SetEnvironmentVariable("YOLOSWEEP_SHARED_DIR", Path.GetDirectoryName(synth.Dir)!);
+        var work = WorkDir();
+        var spec = Spec(1) with { Model = "yolov5-efficientvit", Train = Spec(1).Train with { Imgsz = 160, Batch = 2 } };
+        var e = await Assert.ThrowsAsync<TrialSetupException>(() => new TrainingTrialExecutor().RunAsync(spec, work, false, _ => { }, default));
+        output.WriteLine(e.Message);
+        Assert.Contains("the model cannot run at imgsz 160", e.Message);
+        if (Directory.Exists(work)) Directory.Delete(work, true);
+    }
 }

@@ -77,6 +77,9 @@ public static class ModelCommands
                 s = s with { LatencyMs = ModelSummary.MeasureLatency(m, size, dev), LatencyImgsz = size, Device = dev.ToString() };
             }
             Console.WriteLine(p.GetValue(json) ? s.Json() : s.Table());
+            // The sizes a sweep may train it at (checked when a sweep is submitted).
+            if (!p.GetValue(json) && Contracts.Catalog.ModelCatalog.Find(p.GetValue(c.Model)!) is { } info)
+                Console.WriteLine($"image size (imgsz): {info.Imgsz.Text}{(info.Imgsz.Why is { } why ? $"; {why}" : "")}");
             return 0;
         }));
         return cmd;

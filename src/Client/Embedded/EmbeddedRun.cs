@@ -33,7 +33,9 @@ public static class EmbeddedRun
     public static async Task<int> RunAsync(EmbeddedRunOptions o, CancellationToken ct)
     {
         var yaml = Cli.ReadSweepFile(o.SweepPath);
-        var spec = SweepSpecParser.Parse(yaml, o.SweepPath);
+        var sharedDir = Environment.GetEnvironmentVariable("YOLOSWEEP_SHARED_DIR") is { Length: > 0 } shared ? shared : Path.GetFullPath(Path.Combine(o.RunsDir, "shared"));
+        // The shared folder is this machine's: the dataset is checked before the Silo starts.
+        var spec = SweepSpecParser.Parse(yaml, o.SweepPath, new SubmitContext(sharedDir));
         var runDir = Path.GetFullPath(Path.Combine(o.RunsDir, spec.Name));
         Directory.CreateDirectory(runDir);
         var devices = Agent.Devices.Parse(o.Devices);
@@ -47,7 +49,7 @@ public static class EmbeddedRun
         {
             Db = o.Db ?? Path.Combine(runDir, "yolosweep.db"), ClientToken = clientToken, TrainerToken = trainerToken,
             Urls = $"http://127.0.0.1:{o.Port ?? 0}", LogToConsole = false, LogFile = Path.Combine(runDir, "silo.log"),
-            LeaseDuration = o.LeaseDuration, SiloPort = 0, Dashboard = false,
+            LeaseDuration = o.LeaseDuration, SiloPort = 0, Dashboard = false, SharedDir = sharedDir,
         }, ct);
         using var client = new SiloClient(silo.BaseUrl, clientToken);
         SubmitSweepResponse submitted;
@@ -72,7 +74,7 @@ public static class EmbeddedRun
         var hostOptions = new TrainerHostOptions
         {
             Silo = silo.BaseUrl, Token = trainerToken, Devices = devices, Name = "embedded",
-            SharedDir = Environment.GetEnvironmentVariable("YOLOSWEEP_SHARED_DIR") is { Length: > 0 } shared ? shared : Path.GetFullPath(Path.Combine(o.RunsDir, "shared")),
+            SharedDir = sharedDir,
             PollInterval = TimeSpan.FromMilliseconds(500),
         };
         using var leaseClient = new SiloLeaseClient(silo.BaseUrl, trainerToken);

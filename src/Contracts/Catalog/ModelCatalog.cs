@@ -16,6 +16,22 @@ public sealed record ModelInfo(string Name, string Seed, string Baseline, string
     IReadOnlyList<KnobInfo> Knobs)
 {
     public KnobInfo? Knob(string name) => Knobs.FirstOrDefault(k => k.Name == name);
+
+    /// <summary>The image sizes the model builds and runs at (the YAML's <c>catalog: imgsz:</c>).</summary>
+    public ImageSizeRule Imgsz { get; init; } = ImageSizeRule.Default;
+}
+
+/// <summary>
+/// Image sizes a model accepts: at least <see cref="Min"/> and a multiple of <see cref="Multiple"/> (the stride of its
+/// deepest level, or a quirk of its seed); <see cref="Why"/> says which, for the refusal.
+/// </summary>
+public sealed record ImageSizeRule(int Min, int Multiple, string? Why = null)
+{
+    public static readonly ImageSizeRule Default = new(32, 32);
+
+    public bool Allows(int imgsz) => imgsz >= Min && imgsz % Multiple == 0;
+
+    public string Text => Min > Multiple ? $"a multiple of {Multiple}, at least {Min}" : $"a multiple of {Multiple}";
 }
 
 /// <summary>
@@ -76,6 +92,13 @@ public static class ModelCatalog
         var knobs = Get(root, "knobs") is YamlMappingNode kn
             ? KnobRule.ParseBlock(kn, source).Select(k => new KnobInfo(k.Name, k.Default, k.Rule)).ToList()
             : [];
-        return new ModelInfo(name, Text("seed"), Text("baseline"), Text("description"), scales, knobs);
+        var imgsz = ImageSizeRule.Default;
+        if (Get(catalog, "imgsz") is YamlMappingNode im)
+        {
+            int Int(string key, int dflt) => Get(im, key) is YamlScalarNode { Value: { } v }
+                ? int.Parse(v, NumberStyles.Integer, CultureInfo.InvariantCulture) : dflt;
+            imgsz = new ImageSizeRule(Int("min", 32), Int("multiple", 32), (Get(im, "why") as YamlScalarNode)?.Value);
+        }
+        return new ModelInfo(name, Text("seed"), Text("baseline"), Text("description"), scales, knobs) { Imgsz = imgsz };
     }
 }

@@ -6,8 +6,31 @@ namespace YoloSweep.Contracts.Sweeps;
 /// <summary>Turns a sweep into its trials: model × scale × (the model's own knobs) × seed, identical trials merged.</summary>
 public static class SweepExpander
 {
+    /// <summary>
+    /// How many trials <see cref="Expand"/> would make, multiplied out without expanding anything (a double, so a
+    /// 10^30 matrix is a number and not an overflow). Exact: knob values and seeds are already distinct.
+    /// </summary>
+    public static double CountTrials(SweepSpec spec)
+    {
+        double configs = 0;
+        foreach (var modelName in spec.Models)
+        {
+            if (ModelCatalog.Find(modelName) is not { } model) continue;
+            double perScale = 1;
+            foreach (var knob in model.Knobs)
+                if (spec.Knobs.TryGetValue(knob.Name, out var values) && values.Count > 0) perScale *= values.Count;
+            configs += spec.Scales.Count(model.Scales.Contains) * perScale;
+        }
+        if (spec.Strategy.Kind == StrategyKind.Random) configs = Math.Min(configs, spec.Strategy.N);
+        return configs * spec.Seeds.Count;
+    }
+
     public static IReadOnlyList<TrialSpec> Expand(SweepSpec spec)
     {
+        // The limit is checked before the first trial is made: a 4 KB file can name millions of them.
+        var count = CountTrials(spec);
+        if (count > SweepLimits.MaxTrials)
+            throw new ArgumentException($"the sweep expands to {count:0} trials, more than the limit of {SweepLimits.MaxTrials}");
         // One configuration = a trial without its seed; the random strategy draws configurations, not seeds,
         // so every drawn configuration still gets error bars.
         var configs = new List<TrialSpec>();

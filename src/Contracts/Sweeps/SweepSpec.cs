@@ -32,3 +32,9 @@ public sealed class SweepSpecException(IReadOnlyList<string> errors)
 {
     public IReadOnlyList<string> Errors { get; } = errors;
 }
+
+/// <summary>
+/// What the Silo knows at submission, for the pre-flight of every trial: the shared folder (when this process sees it)
+/// to check the dataset, and the largest registered host to check resources.gpus against (null: none registered yet).
+/// </summary>
+public sealed record SubmitContext(string? SharedDir = null, (string Name, int Devices)? LargestHost = null);

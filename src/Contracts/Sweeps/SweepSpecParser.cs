@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 using YoloSweep.Contracts.Catalog;
 using YoloSweep.Contracts.Trials;
@@ -25,11 +26,13 @@ public sealed partial class SweepSpecParser
     static readonly string[] Optimizers = ["SGD", "Adam", "AdamW", "auto"];
 
     readonly string _file;
+    readonly SubmitContext? _context;
     readonly List<string> _errors = [];
 
-    SweepSpecParser(string file) => _file = file;
+    SweepSpecParser(string file, SubmitContext? context) => (_file, _context) = (file, context);
 
-    public static SweepSpec Parse(string yaml, string file = "sweep.yaml") => new SweepSpecParser(file).Run(yaml);
+    /// <summary>Reads and validates a sweep; with a <paramref name="context"/>, also the pre-flight of a submission.</summary>
+    public static SweepSpec Parse(string yaml, string file = "sweep.yaml", SubmitContext? context = null) => new SweepSpecParser(file, context).Run(yaml);
 
     public static SweepSpec ParseFile(string path)
     {
@@ -42,11 +45,24 @@ public sealed partial class SweepSpecParser
 
     SweepSpec Run(string yaml)
     {
+        // Editors on Windows save a BOM; through the API it would otherwise become part of the first key.
+        if (yaml.StartsWith('\uFEFF')) yaml = yaml[1..];
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(yaml);
+        if (bytes > SweepLimits.MaxBytes)
+            throw new SweepSpecException([$"{_file}:1:1: the sweep file is {bytes} bytes, more than the limit of {SweepLimits.MaxBytes} bytes (1 MiB)"]);
+
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
         try
         {
+            // The limits are checked on the parser's events, before the node tree (whose construction recurses once
+            // per nesting level) is built: 40,000 '[' are refused here instead of overflowing the stack.
+            CheckLimits(new Parser(new StringReader(yaml)));
             stream.Load(parser);
+        }
+        catch (SweepSpecException)
+        {
+            throw;
         }
         catch (YamlException e)
         {
@@ -73,6 +89,12 @@ public sealed partial class SweepSpecParser
             Error(name, $"sweep name '{name.Value}' must be 1-64 characters of a-z, 0-9, '.', '_', '-' (it names folders and URLs)");
         var data = Scalar(root, "data");
         var train = ParseTrain(ExpectMapping(root, "train"));
+        if (data is not null && SharedFolder.CheckRelative(data.Value!) is { } outside) Error(data, outside);
+        // Pre-flight: the dataset exists in the shared folder and reads as one (a simulated trial reads none).
+        else if (data is not null && train.Simulate is null && _context?.SharedDir is { } shared && SharedFolder.CheckDataset(shared, data.Value!) is { } bad)
+            Error(data, bad);
+        else if (data is null && train.Simulate is null && _context?.SharedDir is not null)
+            Error(root, "missing 'data' (the dataset YAML, relative to the shared folder): trials that train need one");
         var (models, scales, knobs) = ParseMatrix(root);
         var seeds = ParseSeeds(Child(root, "seeds"));
         var gpus = 1;
@@ -80,7 +102,14 @@ public sealed partial class SweepSpecParser
         {
             CheckKeys(resources, ["gpus"], "resources key");
             gpus = Int(resources, "gpus", 1, min: 1, max: 64);
+            // Pending forever helps no one: refused while no registered host could ever run a trial (none yet: accepted).
+            if (_context?.LargestHost is { } largest && gpus > largest.Devices)
+                Error(Child(resources, "gpus"), $"resources.gpus {gpus}: the largest registered host ({largest.Name}) has {largest.Devices} device(s)");
         }
+        foreach (var m in models.Select(ModelCatalog.Find))
+            if (!m!.Imgsz.Allows(train.Imgsz) && train.Imgsz % 32 == 0)
+                Error(ExpectMapping(root, "train") is { } tm ? Child(tm, "imgsz") ?? tm : root,
+                    $"imgsz {train.Imgsz} does not suit {m.Name}: it needs {m.Imgsz.Text}{(m.Imgsz.Why is { } why ? $" ({why})" : "")}");
         var strategy = ParseStrategy(ExpectMapping(root, "strategy"));
         var priority = Int(root, "priority", 0, min: -1000, max: 1000);
         int maxAttempts = 3; double backoff = 10;
@@ -88,15 +117,75 @@ public sealed partial class SweepSpecParser
         {
             CheckKeys(retry, ["max_attempts", "backoff_seconds"], "retry key");
             maxAttempts = Int(retry, "max_attempts", 3, min: 1, max: 100);
-            backoff = Number(retry, "backoff_seconds", 10, min: 0);
+            backoff = Number(retry, "backoff_seconds", 10, min: 0, max: SweepLimits.MaxSeconds);
         }
 
+        if (_errors.Count == 0) CheckTrialCount(root, name!.Value!, data?.Value, train, models, scales, knobs, seeds, gpus, strategy);
+        if (_dropped > 0) _errors.Add($"{_file}: … and {_dropped} more error(s) (the first {MaxErrors} are shown)");
         if (_errors.Count > 0) throw new SweepSpecException(_errors);
         return new SweepSpec
         {
             Name = name!.Value!, Data = data?.Value, Train = train, Models = models, Scales = scales, Knobs = knobs,
             Seeds = seeds, Gpus = gpus, Strategy = strategy, Priority = priority, MaxAttempts = maxAttempts, BackoffSeconds = backoff,
         };
+    }
+
+    /// <summary>
+    /// One pass over the parser's events (no tree, no recursion): nesting depth, alias count, aliases and non-scalar
+    /// values as mapping keys, and a single document. The first limit crossed ends the reading.
+    /// </summary>
+    void CheckLimits(IParser events)
+    {
+        // Per open collection: is it a mapping, and is its next node a key?
+        var open = new Stack<(bool Mapping, bool ExpectKey)>();
+        int aliases = 0, documents = 0;
+        SweepSpecException Limit(ParsingEvent e, string message) => new([$"{_file}:{e.Start.Line}:{e.Start.Column}: {message}"]);
+        while (events.MoveNext())
+        {
+            var e = events.Current!;
+            switch (e)
+            {
+                case DocumentStart { IsImplicit: var implicitStart } when ++documents > 1:
+                    throw Limit(e, $"a second YAML document{(implicitStart ? "" : " ('---')")}: a sweep file holds exactly one");
+                case SequenceEnd or MappingEnd:
+                    open.Pop();
+                    continue;
+                case not (YamlDotNet.Core.Events.Scalar or AnchorAlias or SequenceStart or MappingStart):
+                    continue;
+            }
+            if (open.TryPop(out var parent))
+            {
+                if (parent is { Mapping: true, ExpectKey: true })
+                {
+                    if (e is AnchorAlias a) throw Limit(e, $"an alias (*{a.Value}) may not be a mapping key; write the key out");
+                    if (e is not YamlDotNet.Core.Events.Scalar) throw Limit(e, "a mapping key must be a plain name, not a list or a mapping (a '?' complex key)");
+                }
+                open.Push(parent with { ExpectKey = parent.Mapping && !parent.ExpectKey });
+            }
+            if (e is AnchorAlias && ++aliases > SweepLimits.MaxAliases)
+                throw Limit(e, $"more than {SweepLimits.MaxAliases} aliases (*name), the limit");
+            if (e is SequenceStart or MappingStart)
+            {
+                if (open.Count >= SweepLimits.MaxDepth)
+                    throw Limit(e, $"lists and mappings nested more than {SweepLimits.MaxDepth} deep, the limit");
+                open.Push((e is MappingStart, true));
+            }
+        }
+    }
+
+    /// <summary>The matrix size, multiplied out (not expanded) and compared with the trial limit.</summary>
+    void CheckTrialCount(YamlMappingNode root, string name, string? data, TrainSettings train, List<string> models, List<string> scales,
+        Dictionary<string, IReadOnlyList<string>> knobs, List<int> seeds, int gpus, Strategy strategy)
+    {
+        var spec = new SweepSpec
+        {
+            Name = name, Data = data, Train = train, Models = models, Scales = scales, Knobs = knobs, Seeds = seeds, Gpus = gpus, Strategy = strategy,
+        };
+        var count = SweepExpander.CountTrials(spec);
+        if (count > SweepLimits.MaxTrials)
+            Error(Child(root, "matrix") ?? root,
+                $"the sweep expands to {(count >= 1e15 ? "more than 10^15" : count.ToString("0", CultureInfo.InvariantCulture))} trials " +
+                $"(models × scales × knob values × seeds), more than the limit of {SweepLimits.MaxTrials}");
     }
 
     TrainSettings ParseTrain(YamlMappingNode? node)
@@ -123,7 +212,7 @@ public sealed partial class SweepSpecParser
             CheckKeys(sim, ["seconds_per_epoch", "fail_at_epoch"], "simulate key");
             simulate = new SimulateSettings
             {
-                SecondsPerEpoch = Number(sim, "seconds_per_epoch", 0.05, min: 0),
+                SecondsPerEpoch = Number(sim, "seconds_per_epoch", 0.05, min: 0, max: SweepLimits.MaxSeconds),
                 FailAtEpoch = Int(sim, "fail_at_epoch", 0, min: 0, max: 100_000),
             };
         }
@@ -143,6 +232,7 @@ public sealed partial class SweepSpecParser
     {
         var models = new List<string>();
         var scales = new List<string>();
+        var known = ModelCatalog.Models.SelectMany(x => x.Scales).ToHashSet();
         var knobs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var matrix = ExpectMapping(root, "matrix");
         if (matrix is null)
@@ -157,14 +247,13 @@ public sealed partial class SweepSpecParser
         {
             if (ModelCatalog.Find(m.Value!) is null)
                 Error(m, $"unknown model '{m.Value}'; known models: {string.Join(", ", ModelCatalog.Models.Select(x => x.Name))}");
-            else if (!models.Contains(m.Value!)) models.Add(m.Value!);
+            else if (!models.Contains(m.Value!)) models.Add(m.Value!); // at most the zoo's size
         }
 
         var scaleNodes = List(matrix, "scale", required: false);
         if (Child(matrix, "scale") is null) scales.Add("n");
         foreach (var s in scaleNodes)
         {
-            var known = ModelCatalog.Models.SelectMany(x => x.Scales).Distinct().ToList();
             if (!known.Contains(s.Value!))
                 Error(s, $"bad scale '{s.Value}'; scales: {string.Join(", ", known)}");
             else if (models.Count > 0 && !models.Any(m => ModelCatalog.Find(m)!.Scales.Contains(s.Value!)))
@@ -189,11 +278,12 @@ public sealed partial class SweepSpecParser
                 }
                 var info = owners[0]!.Knob(key)!;
                 var values = new List<string>();
+                var seen = new HashSet<string>(StringComparer.Ordinal); // linear: a list may be long
                 foreach (var v in List(knobMap, key, required: true))
                 {
                     // Canonical values, so " 2", "+2" and "2.0" are one configuration and one trial.
                     if (info.Canonical(v.Value!) is not { } canonical) Error(v, $"knob '{key}' value '{v.Value}' is not {info.Expected}");
-                    else if (!values.Contains(canonical)) values.Add(canonical);
+                    else if (seen.Add(canonical)) values.Add(canonical);
                 }
                 knobs[key] = values;
             }
@@ -212,11 +302,12 @@ public sealed partial class SweepSpecParser
         };
         if (node is YamlSequenceNode { Children.Count: 0 }) Error(node, "seeds is empty; give at least one seed");
         var seeds = new List<int>();
+        var seen = new HashSet<int>(); // linear: a list of seeds may be long
         foreach (var s in nodes)
         {
             if (!int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 0)
                 Error(s, $"seed '{s.Value}' must be a non-negative integer");
-            else if (!seeds.Contains(v)) seeds.Add(v);
+            else if (seen.Add(v)) seeds.Add(v);
         }
         return seeds;
     }
@@ -248,7 +339,15 @@ public sealed partial class SweepSpecParser
     string At(YamlNode? node, string message) =>
         node is null ? $"{_file}:1:1: {message}" : $"{_file}:{node.Start.Line}:{node.Start.Column}: {message}";
 
-    void Error(YamlNode? node, string message) => _errors.Add(At(node, message));
+    /// <summary>Errors reported in one answer; a file of 100,000 bad seeds gets the first ones and a count.</summary>
+    const int MaxErrors = 50;
+    int _dropped;
+
+    void Error(YamlNode? node, string message)
+    {
+        if (_errors.Count < MaxErrors) _errors.Add(At(node, message));
+        else _dropped++;
+    }
 
     YamlNode? ErrorNode(YamlNode node, string message) { Error(node, message); return null; }
 
@@ -324,7 +423,7 @@ public sealed partial class SweepSpecParser
         return v;
     }
 
-    double Number(YamlMappingNode map, string key, double dflt, double min)
+    double Number(YamlMappingNode map, string key, double dflt, double min, double max)
     {
         var s = Scalar(map, key);
         if (s is null) return dflt;
@@ -333,7 +432,7 @@ public sealed partial class SweepSpecParser
             Error(s, $"'{key}' must be a number, got '{s.Value}'");
             return dflt;
         }
-        if (v < min) { Error(s, $"'{key}' must be at least {min}, got {v}"); return dflt; }
+        if (v < min || v > max) { Error(s, $"'{key}' must be in {min}..{max}, got {s.Value}"); return dflt; }
         return v;
     }
 }

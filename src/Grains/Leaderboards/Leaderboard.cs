@@ -75,7 +75,11 @@ public static class Leaderboard
         string KnobKey(ResultGroup r)
         {
             if (query.GroupBy.Count == 0) return r.Knobs;
-            var parsed = r.Knobs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => k.Split('=', 2)).ToDictionary(k => k[0], k => k[1]);
+            // Tolerant of rows stored before knob values were canonical (a value with a space, a name twice):
+            // a query must answer, never fail on what an earlier version let in.
+            var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in r.Knobs.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (pair.Split('=', 2) is [var name, var value]) parsed[name] = value;
             return string.Join(" ", knobDims.Select(d => $"{d}={(parsed.TryGetValue(d, out var v) ? v : "-")}"));
         }
 

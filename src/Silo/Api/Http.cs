@@ -28,6 +28,8 @@ public static class Http
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
+            // The field, as a JSON path ($.devices[0]): a value of the wrong type is named, not just located.
+            if (e.Path is { Length: > 1 } path) where += $" ({path})";
             return (null, Error(400, $"malformed JSON body{where}: {FirstSentence(e.Message)}"));
         }
         catch (NotSupportedException e)

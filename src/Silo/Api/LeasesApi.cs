@@ -19,6 +19,10 @@ public static class LeasesApi
             if (error is not null) return error;
             if (string.IsNullOrWhiteSpace(body!.HostId) || body.HostId.Length > 200) return Http.Error(400, "'host_id' is required (at most 200 characters)");
             if (body.Devices is null || body.Devices.Count is 0 or > 1024) return Http.Error(400, "'devices' must list 1..1024 devices");
+            for (var i = 0; i < body.Devices.Count; i++)
+                if (body.Devices[i] is not { Name: null or { Length: <= 200 }, MemoryMb: >= 0 })
+                    return Http.Error(400, $"'devices[{i}]' must be an object like {{\"name\": \"cuda:0\", \"memory_mb\": 81559}} " +
+                                           "(a name of at most 200 characters, memory_mb not negative)");
             await orchestrator.RegisterHostAsync(body.HostId, body.Name ?? body.HostId,
                 body.Devices.Select(d => new DeviceInfo(d.Name ?? "device", d.MemoryMb)).ToList());
             log.LogInformation("Host {Host} registered with {Devices} device(s)", body.HostId, body.Devices.Count);
@@ -66,6 +70,7 @@ public static class LeasesApi
             var (body, error) = await Http.ReadAsync<EpochRequest>(http, max);
             if (error is not null) return error;
             if (body!.Epoch is null || body.Epoch.Epoch < 1) return Http.Error(400, "'epoch' with a positive epoch number is required");
+            if (Reports.Check(body.Epoch) is { } bad) return Http.Error(400, bad);
             return Http.Report(await orchestrator.ReportEpochAsync(trialId, body.FencingToken, body.Epoch));
         });
 
@@ -75,6 +80,7 @@ public static class LeasesApi
             if (error is not null) return error;
             if (body!.Metrics is null) return Http.Error(400, "'metrics' is required");
             if (body.Artifacts is { Length: > 1000 }) return Http.Error(400, "'artifacts' is at most 1000 characters");
+            if (Reports.Check(body.Metrics) is { } bad) return Http.Error(400, bad);
             var status = await orchestrator.CompleteAsync(trialId, body.FencingToken, body.Metrics, body.Artifacts);
             if (status == ReportStatus.Accepted) log.LogInformation("Trial {Trial} succeeded: mAP50-95 {Map:0.0000}", trialId, body.Metrics.Map50_95);
             else log.LogWarning("Result for trial {Trial} with token {Token} refused: {Status}", trialId, body.FencingToken, status);

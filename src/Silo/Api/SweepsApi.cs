@@ -10,7 +10,7 @@ namespace YoloSweep.Silo.Api;
 public static class SweepsApi
 {
     /// <summary>A guard against a typo exploding a sweep into millions of rows.</summary>
-    public const int MaxTrialsPerSweep = 200_000;
+    public const int MaxTrialsPerSweep = SweepLimits.MaxTrials;
 
     public static void Map(RouteGroupBuilder read, RouteGroupBuilder client, SiloOptions options)
     {
@@ -32,8 +32,10 @@ public static class SweepsApi
                 (yaml, file) = (body.Yaml, Path.GetFileName(body.File ?? "sweep.yaml"));
             }
 
+            var hosts = await orchestrator.Reads.ListHostsAsync(http.RequestAborted);
+            var largest = hosts.MaxBy(h => h.Devices.Count) is { } big ? (big.Name, big.Devices.Count) : ((string, int)?)null;
             SweepSpec spec;
-            try { spec = SweepSpecParser.Parse(yaml, file); }
+            try { spec = SweepSpecParser.Parse(yaml, file, new SubmitContext(options.SharedDir, largest)); }
             catch (SweepSpecException e) { return Http.Error(400, $"invalid sweep: {e.Errors.Count} error(s)", e.Errors); }
             var trials = SweepExpander.Expand(spec);
             if (trials.Count == 0) return Http.Error(400, "the sweep expands to no trials");
