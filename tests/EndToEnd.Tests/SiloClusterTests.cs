@@ -40,15 +40,32 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
         }
     }
 
+    /// <summary>The second silo of a cluster, on HTTP and silo ports it keeps across restarts (a pod restarted).</summary>
+    sealed class Replica(Cluster cluster, string db)
+    {
+        readonly int _port = PostgresServer.FreePort(), _siloPort = PostgresServer.FreePort();
+        public string Url => $"http://127.0.0.1:{_port}";
+        public CliProcess Process { get; private set; } = null!;
+        public async Task StartAsync() => Process = (await cluster.StartReplicaProcessAsync(db, port: _port, siloPort: _siloPort)).Process;
+    }
+
+    /// <summary>Two silos on a fresh PostgreSQL database: the cluster's own and a <see cref="Replica"/>.</summary>
+    async Task<(Cluster Cluster, string Db, Replica Second)> StartTwoSilosAsync(double leaseSeconds)
+    {
+        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
+        var cluster = new Cluster();
+        await cluster.StartSiloAsync(db, leaseSeconds);
+        var second = new Replica(cluster, db);
+        await second.StartAsync();
+        return (cluster, db, second);
+    }
+
     [Fact]
     public async Task Kill_9_of_a_silo_and_of_a_trainer_mid_sweep_leaves_every_trial_with_exactly_one_result()
     {
-        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
-        await using var cluster = new Cluster();
-        await cluster.StartSiloAsync(db, leaseSeconds: 3);
-        var secondPort = PostgresServer.FreePort();
-        var secondSiloPort = PostgresServer.FreePort();
-        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        var (cluster, db, replica) = await StartTwoSilosAsync(leaseSeconds: 3);
+        await using var _ = cluster;
+        var second = replica.Url;
         // Trainers know both silos (in Kubernetes the Service spreads them); each prefers a different one.
         var victim = cluster.StartTrainer("victim", "cpu:2", silo: $"{cluster.Url},{second}");
         cluster.StartTrainer("steady", "cpu:2", silo: $"{second},{cluster.Url}");
@@ -58,13 +75,13 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
         // Both trainers busy, then SIGKILL the second silo (the one the steady trainer talks to) and the victim trainer.
         await cluster.WaitForAsync("chaos", ts => ts.Count(t => t.State == "running") >= 3 && ts.Any(t => t.HostId?.StartsWith("victim") == true),
             TimeSpan.FromSeconds(90));
-        secondProcess.KillHard();
+        replica.Process.KillHard();
         victim.KillHard();
         var killedAt = DateTime.UtcNow;
         cluster.StartTrainer("rescuer", "cpu:2", silo: $"{second},{cluster.Url}"); // a new host, its first silo dead
         await Task.Delay(2000);
         // The second silo comes back on its ports (a pod restarted).
-        await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        await replica.StartAsync();
 
         var trials = await cluster.WaitForAsync("chaos", ts => ts.All(t => t.State is "succeeded" or "failed"), TimeSpan.FromSeconds(180));
         output.WriteLine($"all final {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s after the kills");
@@ -76,12 +93,9 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
     [Fact]
     public async Task A_rolling_restart_of_both_silos_one_at_a_time_during_a_sweep_loses_and_doubles_nothing()
     {
-        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
-        await using var cluster = new Cluster();
-        await cluster.StartSiloAsync(db, leaseSeconds: 5);
-        var secondPort = PostgresServer.FreePort();
-        var secondSiloPort = PostgresServer.FreePort();
-        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        var (cluster, db, replica) = await StartTwoSilosAsync(leaseSeconds: 5);
+        await using var _ = cluster;
+        var second = replica.Url;
         cluster.StartTrainer("a", "cpu:2", silo: $"{cluster.Url},{second}");
         cluster.StartTrainer("b", "cpu:2", silo: $"{second},{cluster.Url}");
         var path = cluster.WriteSweep("rolling", Sweep("rolling", seeds: 6, epochs: 5, secondsPerEpoch: 0.3));
@@ -92,9 +106,9 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
         cluster.Silo!.Terminate();
         Assert.Equal(0, await cluster.Silo.WaitAsync(TimeSpan.FromSeconds(40)));
         await cluster.StartSiloAsync(db, leaseSeconds: null); // a restarted silo adopts the cluster's lease
-        secondProcess.Terminate();
-        Assert.Equal(0, await secondProcess.WaitAsync(TimeSpan.FromSeconds(40)));
-        await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        replica.Process.Terminate();
+        Assert.Equal(0, await replica.Process.WaitAsync(TimeSpan.FromSeconds(40)));
+        await replica.StartAsync();
 
         var trials = await cluster.WaitForAsync("rolling", ts => ts.All(t => t.State is "succeeded" or "failed"), TimeSpan.FromSeconds(180));
         Assert.Equal(12, trials.Count);
@@ -119,12 +133,9 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
     [Fact]
     public async Task A_chaos_run_of_18_trainer_and_3_silo_kills_ends_with_every_trial_succeeded_once_and_no_orphan()
     {
-        var db = pg.Server.Url(await pg.Server.CreateDatabaseAsync());
-        await using var cluster = new Cluster();
-        await cluster.StartSiloAsync(db, leaseSeconds: 3);
-        var secondPort = PostgresServer.FreePort();
-        var secondSiloPort = PostgresServer.FreePort();
-        var (second, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort);
+        var (cluster, db, replica) = await StartTwoSilosAsync(leaseSeconds: 3);
+        await using var _ = cluster;
+        var second = replica.Url;
         var silos = new[] { $"{cluster.Url},{second}", $"{second},{cluster.Url}" };
         var trainers = Enumerable.Range(0, 3).Select(i => cluster.StartTrainer($"t{i}", "cpu:2", silo: silos[i % 2])).ToList();
         var path = cluster.WriteSweep("chaos36", Sweep("chaos36", seeds: 18, epochs: 4, secondsPerEpoch: 0.3));
@@ -147,7 +158,7 @@ public sealed class SiloClusterTests(PostgresFixture pg, ITestOutputHelper outpu
             if (kill % 6 == 0)
             {
                 // One silo at a time: the first, then the second, then the first again; each back on its ports 2 s later.
-                if (kill == 12) { secondProcess.KillHard(); await Task.Delay(2000); (_, secondProcess) = await cluster.StartReplicaProcessAsync(db, port: secondPort, siloPort: secondSiloPort); }
+                if (kill == 12) { replica.Process.KillHard(); await Task.Delay(2000); await replica.StartAsync(); }
                 else { cluster.Silo!.KillHard(); await Task.Delay(2000); await cluster.StartSiloAsync(db, leaseSeconds: null); }
             }
             await Task.Delay(700);
