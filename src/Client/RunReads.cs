@@ -22,6 +22,8 @@ public interface IRunReads : IAsyncDisposable
     Task<IReadOnlyList<TrialView>> TrialsAsync(string? sweep, string? state, CancellationToken ct);
     Task<IReadOnlyList<SweepView>> SweepsAsync(CancellationToken ct);
     Task<SweepView> SweepAsync(string name, CancellationToken ct);
+    Task<IReadOnlyList<EpochReport>> EpochsAsync(string trialId, CancellationToken ct);
+    Task<IReadOnlyList<HostView>> HostsAsync(CancellationToken ct);
 }
 
 public static class RunReads
@@ -63,6 +65,8 @@ public static class RunReads
         public async Task<IReadOnlyList<TrialView>> TrialsAsync(string? sweep, string? state, CancellationToken ct) => await client.TrialsAsync(sweep, state, ct);
         public async Task<IReadOnlyList<SweepView>> SweepsAsync(CancellationToken ct) => await client.SweepsAsync(ct);
         public Task<SweepView> SweepAsync(string name, CancellationToken ct) => client.SweepAsync(name, ct);
+        public async Task<IReadOnlyList<EpochReport>> EpochsAsync(string trialId, CancellationToken ct) => await client.EpochsAsync(trialId, ct);
+        public async Task<IReadOnlyList<HostView>> HostsAsync(CancellationToken ct) => await client.HostsAsync(ct);
         public ValueTask DisposeAsync() { client.Dispose(); return ValueTask.CompletedTask; }
     }
 
@@ -94,6 +98,9 @@ public static class RunReads
 
         public async Task<SweepView> SweepAsync(string name, CancellationToken ct) =>
             (await store.GetSweepAsync(name, ct))?.ToView(withSpec: true) ?? throw new CliException($"no sweep named '{name}' in {Source}");
+
+        public Task<IReadOnlyList<EpochReport>> EpochsAsync(string trialId, CancellationToken ct) => store.GetEpochsAsync(trialId, ct);
+        public async Task<IReadOnlyList<HostView>> HostsAsync(CancellationToken ct) => (await store.ListHostsAsync(ct)).Select(h => h.ToView()).ToList();
 
         public ValueTask DisposeAsync() => db.DisposeAsync();
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using YoloSweep.Contracts;
 using YoloSweep.Contracts.Api;
 using YoloSweep.Contracts.Leaderboards;
+using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Client;
 
@@ -35,6 +36,11 @@ public sealed class SiloClient : IDisposable
     public Task<List<LeaderboardRow>> LeaderboardAsync(LeaderboardQuery q, CancellationToken ct) =>
         Call<List<LeaderboardRow>>(HttpMethod.Get, "api/v1/leaderboard?" + Query(("sweep", q.Sweep), ("group_by", q.GroupBy.Count > 0 ? string.Join(",", q.GroupBy) : null),
             ("sort", q.Sort), ("asc", q.Ascending ? "true" : null), ("model", q.Model), ("scale", q.Scale), ("top", q.Top?.ToString())), null, ct);
+
+    public Task<List<EpochReport>> EpochsAsync(string trialId, CancellationToken ct) =>
+        Call<List<EpochReport>>(HttpMethod.Get, $"api/v1/trials/{Uri.EscapeDataString(trialId)}/metrics", null, ct);
+
+    public Task<List<HostView>> HostsAsync(CancellationToken ct) => Call<List<HostView>>(HttpMethod.Get, "api/v1/hosts", null, ct);
 
     public Task<List<KnobEffect>> KnobEffectsAsync(string? sweep, CancellationToken ct) =>
         Call<List<KnobEffect>>(HttpMethod.Get, "api/v1/knob-effects?" + Query(("sweep", sweep)), null, ct);

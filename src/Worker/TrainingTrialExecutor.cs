@@ -137,7 +137,10 @@ public sealed partial class TrainingTrialExecutor(ILogger? log = null) : ITrialE
     public static EpochReport ToEpochReport(EngineEpoch e) => new()
     {
         Epoch = e.Epoch + 1,
-        Losses = new SortedDictionary<string, double>(e.Losses.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+        // Validation losses ride along as val_box, val_cls, … so the curves show both without another column.
+        Losses = new SortedDictionary<string, double>(
+            e.Losses.Concat((e.ValLosses ?? new Dictionary<string, double>()).Select(kv => KeyValuePair.Create("val_" + kv.Key, kv.Value)))
+             .ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
         Map50 = e.Map50, Map50_95 = e.Map50_95, Fitness = e.Fitness, Lr = e.Lr,
     };
 

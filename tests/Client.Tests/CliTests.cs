@@ -83,6 +83,27 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, missingCode);
         Assert.Contains("no sweep named 'nope'", missingErr);
 
+        // The ablation report, from the same database: markdown with its figures beside it, or one HTML file.
+        var (mdReport, _, mdReportErr) = await CliProcess.RunAsync(_dir, ["report", "--sweep", "small", "--out", "out/report.md"]);
+        Assert.True(mdReport == 0, mdReportErr);
+        var report = File.ReadAllText(Path.Combine(_dir, "out", "report.md"));
+        foreach (var section in new[] { "## Answer", "## Leaderboard", "## Knob effects", "## Accuracy against cost", "## Training curves", "## Failed trials", "## Sweep file" })
+            Assert.Contains(section, report);
+        Assert.Contains("vs yolov5 n: Δ mAP50-95", report);
+        Assert.Contains("seeds: [0, 1]", report); // the sweep file itself
+        var figures = Directory.GetFiles(Path.Combine(_dir, "out", "report_files"), "*.png");
+        Assert.Contains(figures, f => f.EndsWith("pareto-gflops.png"));
+        Assert.Contains(figures, f => f.EndsWith("curves-map50-95.png"));
+        Assert.All(figures, f => Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(f)[..4]));
+        Assert.All(figures, f => Assert.Contains($"report_files/{Path.GetFileName(f)}", report));
+        var (htmlReport, _, htmlErr) = await CliProcess.RunAsync(_dir, ["report", "--sweep", "small", "--out", "out/report.html"]);
+        Assert.True(htmlReport == 0, htmlErr);
+        var html = File.ReadAllText(Path.Combine(_dir, "out", "report.html"));
+        Assert.Equal(figures.Length, System.Text.RegularExpressions.Regex.Matches(html, "src=\"data:image/png;base64,").Count);
+        var (badExt, _, badExtErr) = await CliProcess.RunAsync(_dir, ["report", "--sweep", "small", "--out", "out/report.pdf"]);
+        Assert.Equal(1, badExt);
+        Assert.Contains("--out must end in .md or .html", badExtErr);
+
         // Running the same sweep again resumes it: nothing reruns, the same leaderboard comes out.
         var (again, stdout2, _) = await CliProcess.RunAsync(_dir, ["run", "small.yaml", "--format", "json"]);
         Assert.Equal(0, again);

@@ -82,10 +82,10 @@ public static class LeaderboardOutput
     }
 
     /// <summary>
-    /// For the console table only: per model, hide knobs that have the same value in every row (e.g. an unswept
+    /// For the console table and plot labels: per model, hide knobs that have the same value in every row (e.g. an unswept
     /// default), so the column shows what tells the rows apart. json/csv/md keep every knob.
     /// </summary>
-    static Func<LeaderboardRow, string> DistinguishingKnobs(IReadOnlyList<LeaderboardRow> rows)
+    public static Func<LeaderboardRow, string> DistinguishingKnobs(IReadOnlyList<LeaderboardRow> rows)
     {
         static (string Key, string Value)[] Parse(string knobs) =>
             knobs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => k.Split('=', 2)).Select(k => (k[0], k.Length > 1 ? k[1] : "")).ToArray();

@@ -31,7 +31,7 @@ public static class RunPlots
     }
 
     /// <summary>DejaVu Sans when installed (`make deps`), else ScottPlot's default (whose "Sans" may be a serif face).</summary>
-    internal static string FontFamily => s_font.Value;
+    public static string FontFamily => s_font.Value;
     static readonly Lazy<string> s_font = new(() =>
         Fonts.GetTypeface("DejaVu Sans", false, false) is { FamilyName: "DejaVu Sans" } ? "DejaVu Sans" : Fonts.Default);
 
