@@ -39,7 +39,7 @@ public sealed class SimulatedTrialExecutor : ITrialExecutor
             {
                 Epoch = epoch,
                 Losses = new(StringComparer.Ordinal) { ["box"] = 0.1 * (1.2 - scale), ["cls"] = 0.05 * (1.2 - scale), ["dfl"] = 1.5 * (1.2 - scale),
-                                                         ["val_box"] = 0.11 * (1.2 - scale), ["val_cls"] = 0.06 * (1.2 - scale), ["val_dfl"] = 1.6 * (1.2 - scale) },
+                                                         ["val/box"] = 0.11 * (1.2 - scale), ["val/cls"] = 0.06 * (1.2 - scale), ["val/dfl"] = 1.6 * (1.2 - scale) },
                 Map50 = final.Map50 * scale, Map50_95 = final.Map50_95 * scale, Fitness = final.Fitness * scale,
                 Lr = 0.01 * (1 - 0.99 * epoch / spec.Train.Epochs),
             });

@@ -122,9 +122,9 @@ public static class SweepReport
             b.Add(new Figure("curves-map50-95.png", ReportPlots.Curves(configs, "mAP50-95", e => e.Map50_95), "validation mAP50-95 per epoch"));
             b.Add(new Figure("curves-map50.png", ReportPlots.Curves(configs, "mAP50", e => e.Map50), "validation mAP50 per epoch"));
             static double? Sum(EpochReport e, bool val) =>
-                e.Losses.Where(kv => kv.Key.StartsWith("val_", StringComparison.Ordinal) == val).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Sum();
+                e.Losses.Where(kv => kv.Key.StartsWith("val/", StringComparison.Ordinal) == val).Select(kv => kv.Value).DefaultIfEmpty(double.NaN).Sum();
             b.Add(new Figure("curves-train-loss.png", ReportPlots.Curves(configs, "train loss", e => Sum(e, false)), "train loss (sum of the loss terms)"));
-            if (epochs.Values.SelectMany(x => x).Any(e => e.Losses.Keys.Any(k => k.StartsWith("val_", StringComparison.Ordinal))))
+            if (epochs.Values.SelectMany(x => x).Any(e => e.Losses.Keys.Any(k => k.StartsWith("val/", StringComparison.Ordinal))))
                 b.Add(new Figure("curves-val-loss.png", ReportPlots.Curves(configs, "val loss", e => Sum(e, true)), "validation loss (sum of the loss terms)"));
         }
 
