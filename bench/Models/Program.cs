@@ -27,7 +27,7 @@ foreach (var scale in scales)
     var gf = m.GFlops(640);
     string Lat(int s)
     {
-        try { return ModelSummary.MeasureLatency(m, s, device, warmup: 1, runs: runs).ToString("F0", CultureInfo.InvariantCulture); }
+        try { return LatencyMeter.Measure(m, s, device, new LatencyOptions { Warmup = 1, Runs = runs, Threads = get_num_threads() }).MedianMs.ToString("F0", CultureInfo.InvariantCulture); }
         catch (Exception e) { return "fails: " + e.Message.Split('\n')[0][..Math.Min(60, e.Message.Length)]; }
     }
     var lat = string.Concat(sizes.Select(z => $" {Lat(z)} |"));

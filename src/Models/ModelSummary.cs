@@ -15,6 +15,11 @@ public sealed record ModelSummary(string Model, string? Scale, long Nc, IReadOnl
     int Layers, long Parameters, long Gradients, double GFlops, float[] Strides, double? LatencyMs = null, int? LatencyImgsz = null, string? Device = null,
     string Family = "v5")
 {
+    /// <summary>The latency measurement, when one was made (LatencyMs, LatencyImgsz and Device are taken from it).</summary>
+    public LatencyResult? Latency { get; init; }
+
+    public ModelSummary WithLatency(LatencyResult r) => this with { Latency = r, LatencyMs = r.MedianMs, LatencyImgsz = r.Imgsz, Device = r.Device };
+
     public static ModelSummary Of(DetectionModel m, int imgsz = 640) =>
         new(m.Name, m.Scale, m.Nc, m.Knobs, m.Layers, m.ModuleCount, m.ParameterCount, m.GradientCount, m.GFlops(imgsz), m.Strides, Family: m.Family);
 
@@ -40,7 +45,8 @@ public sealed record ModelSummary(string Model, string? Scale, long Nc, IReadOnl
     {
         static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
         var s = $"{ScaledName} summary: {N(Layers)} layers, {N(Parameters)} parameters, {N(Gradients)} gradients, {GFlops.ToString("F1", CultureInfo.InvariantCulture)} GFLOPs";
-        if (LatencyMs is { } l) s += $", latency {l.ToString("F1", CultureInfo.InvariantCulture)} ms (batch 1, {LatencyImgsz}×{LatencyImgsz}, {Device})";
+        if (Latency is { } r) s += ", latency " + r;
+        else if (LatencyMs is { } l) s += $", latency {l.ToString("F1", CultureInfo.InvariantCulture)} ms (batch 1, {LatencyImgsz}×{LatencyImgsz}, {Device})";
         return s;
     }
 
@@ -57,26 +63,11 @@ public sealed record ModelSummary(string Model, string? Scale, long Nc, IReadOnl
         strides = Strides,
         latency_ms = LatencyMs,
         latency_imgsz = LatencyImgsz,
+        latency_iqr_ms = Latency?.IqrMs,
+        latency_runs = Latency?.Runs,
+        latency_warmup = Latency?.Warmup,
+        latency_threads = Latency?.Threads,
         device = Device,
         rows = Rows.Select(r => new { index = r.Index, from = r.FromIsList ? (object)r.From : r.From[0], n = r.N, @params = r.Params, module = r.Module, arguments = r.Arguments }),
     });
-
-    /// <summary>Median forward latency (ms) in eval mode at batch 1 after warm-up.</summary>
-    public static double MeasureLatency(DetectionModel m, int imgsz, Device device, int warmup = 2, int runs = 5)
-    {
-        m.to(device);
-        m.eval();
-        using var _ = no_grad();
-        using var x = rand([1, 3, imgsz, imgsz], null, ScalarType.Float32, device);
-        var times = new List<double>();
-        for (var i = 0; i < warmup + runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            using (var o = m.Forward(x))
-                if (device.type == DeviceType.CUDA) cuda.synchronize(device.index < 0 ? 0 : device.index);
-            if (i >= warmup) times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
-    }
 }

@@ -67,12 +67,16 @@ public sealed class SimulatedTrialExecutor : ITrialExecutor
         var precision = Math.Round(Math.Min(0.99, map5095 + 0.35), 4);
         var recall = Math.Round(Math.Min(0.99, map5095 + 0.25), 4);
         var map50 = Math.Round(map5095 + 0.18 + config[1] * 0.02, 4);
+        var latency = Math.Round(1.5 + g * 0.35 * (0.8 + 0.4 * config[3]), 2);
         return new TrialMetrics
         {
             Map50 = map50, Map50_95 = map5095, Precision = precision, Recall = recall,
             Fitness = Math.Round(0.1 * map50 + 0.9 * map5095, 4),
             Params = (long)(mparams * (0.8 + 0.4 * config[1])), Gflops = g,
-            LatencyMs = Math.Round(1.5 + g * 0.35 * (0.8 + 0.4 * config[3]), 2),
+            LatencyMs = latency,
+            // as the latency step reports them: an IQR of 2–5 % of the median, 30 runs, 4 threads on the CPU
+            LatencyIqrMs = Math.Round(latency * (0.035 + noise * 0.03), 3), LatencyRuns = 30, LatencyThreads = 4,
+            LatencyImgsz = spec.Train.Imgsz, LatencyDevice = "cpu",
         };
     }
 

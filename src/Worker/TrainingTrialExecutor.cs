@@ -152,6 +152,8 @@ public sealed partial class TrainingTrialExecutor(ILogger? log = null) : ITrialE
         Recall = Math.Round(r.Recall, 5), Fitness = Math.Round(r.Fitness, 5), Params = r.Params, Gflops = Math.Round(r.Gflops, 2),
         LatencyMs = Math.Round(r.LatencyMs, 3), Epochs = r.Epochs, TrainSeconds = Math.Round(r.TrainSeconds, 2),
         ImagesPerSecond = Math.Round(r.ImagesPerSecond, 1),
+        LatencyIqrMs = r.Latency is { } l ? Math.Round(l.IqrMs, 3) : null, LatencyRuns = r.Latency?.Runs, LatencyThreads = r.Latency?.Threads,
+        LatencyImgsz = r.Latency?.Imgsz, LatencyDevice = r.Latency?.Device,
     };
 
     sealed class Reporter(Action<EngineEpoch> a) : IProgress<EngineEpoch>

@@ -35,6 +35,8 @@ public class EnvironmentTests
         ["YOLOSWEEP_GATEWAY_PORT"] = "an Orleans gateway is for Orleans clients; in a cluster trainers and the CLI use the HTTP API",
         ["YOLOSWEEP_ADVERTISE_ADDRESS"] = "a pod advertises its own address (POD_IP, else its hostname's address)",
         ["YOLOSWEEP_BLAS"] = "picks the BLAS libtorch loads; the default (OpenBLAS, which the trainer-cpu image installs) is what a cluster wants",
+        ["YOLOSWEEP_HOST_LOCK"] = "moves the host lock file; the default in the trainer container's temp folder is shared by all its trials, which is what it is for",
+        ["YOLOSWEEP_LATENCY_THREADS"] = "the latency step's thread count; the default, min(cores, 4), follows the container's CPU limit",
     };
 
     [Fact]

@@ -113,14 +113,57 @@ public abstract class MigrationContract
         Assert.Equal([0.3, 0.4], results.Select(r => r.Metrics.Map50_95).Order());
     }
 
+    /// <summary>Copies the rows of <paramref name="table"/>, in the columns the target's table has (those later
+    /// migrations added are left out).</summary>
+    /// <summary>Migration 3: how a latency was measured is stored in its own columns, read back with the results,
+    /// and null for a result without those figures.</summary>
+    [Fact]
+    public async Task Latency_figures_are_stored_in_their_columns_and_read_back_with_the_results()
+    {
+        var url = await NewDatabaseAsync();
+        await using (var cluster = await GrainCluster.StartAsync(url, new ManualClock()))
+        {
+            var o = cluster.Orchestrator;
+            await o.SubmitSweepAsync("lat", """
+                name: lat
+                train: { epochs: 1, simulate: { seconds_per_epoch: 0 } }
+                matrix: { model: yolov8 }
+                seeds: [0, 1]
+                """, "lat.yaml");
+            await o.RegisterHostAsync("h", "h", [new DeviceInfo("gpu0"), new DeviceInfo("gpu1")]);
+            var leases = await o.AcquireAsync("h", 2, 2);
+            Assert.Equal(2, leases.Count);
+            foreach (var l in leases) Assert.Equal(ReportStatus.Accepted, await o.StartAsync(l.TrialId, l.FencingToken, 1));
+            Assert.Equal(ReportStatus.Accepted, await o.CompleteAsync(leases[0].TrialId, leases[0].FencingToken, new TrialMetrics
+            {
+                Map50_95 = 0.4, LatencyMs = 12.5, LatencyIqrMs = 0.75, LatencyRuns = 30, LatencyThreads = 2, LatencyImgsz = 64, LatencyDevice = "cpu",
+            }));
+            Assert.Equal(ReportStatus.Accepted, await o.CompleteAsync(leases[1].TrialId, leases[1].FencingToken, new TrialMetrics { Map50_95 = 0.3, LatencyMs = 9 }));
+
+            var results = (await o.Reads.ListResultsAsync("lat")).ToDictionary(r => r.TrialId, r => r.Metrics);
+            var m = results[leases[0].TrialId];
+            Assert.Equal((12.5, 0.75, 30, 2, 64, "cpu"), (m.LatencyMs, m.LatencyIqrMs, m.LatencyRuns, m.LatencyThreads, m.LatencyImgsz, m.LatencyDevice));
+            var old = results[leases[1].TrialId];
+            Assert.Equal((9.0, null, null, null, null, null), (old.LatencyMs, old.LatencyIqrMs, old.LatencyRuns, old.LatencyThreads, old.LatencyImgsz, old.LatencyDevice));
+            Assert.Equal(m, (await o.Reads.GetTrialAsync(leases[0].TrialId))!.Metrics);
+        }
+        await using var db = Database.Open(url);
+        await using var c = await db.OpenAsync();
+        var device = await c.QueryFirstAsync<string?>("SELECT m_latency_device FROM trials WHERE m_latency_runs = 30");
+        Assert.Equal("cpu", device);
+    }
+
     static async Task CopyRows(Database from, Database to, string table)
     {
         await using var source = await from.OpenAsync();
         var rows = (await source.QueryAsync($"SELECT * FROM {table}")).Cast<IDictionary<string, object?>>().ToList();
         await using var target = await to.OpenAsync();
+        HashSet<string> has;
+        await using (var r = await target.ExecuteReaderAsync($"SELECT * FROM {table} WHERE 1 = 0"))
+            has = Enumerable.Range(0, r.FieldCount).Select(r.GetName).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var row in rows)
         {
-            var columns = row.Keys.Where(k => k != "version").ToList();
+            var columns = row.Keys.Where(has.Contains).ToList();
             var p = new DynamicParameters();
             foreach (var k in columns) p.Add(k, row[k]);
             await target.ExecuteAsync($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(k => "@" + k))})", p);

@@ -165,6 +165,24 @@ public class ArtefactTests(TinyRun run, ITestOutputHelper output) : IClassFixtur
     }
 
     [Fact]
+    public void The_latency_step_measures_under_the_host_lock_and_records_how()
+    {
+        var l = run.Result.Latency!;
+        Assert.Equal(run.Result.LatencyMs, l.MedianMs);
+        Assert.True(l.MedianMs > 0 && l.P25Ms <= l.MedianMs && l.MedianMs <= l.P75Ms, l.ToString());
+        Assert.Equal((30, 5, 64, "cpu", Models.LatencyMeter.DefaultThreads()), (l.Runs, l.Warmup, l.Imgsz, l.Device, l.Threads));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "metrics.json")))!;
+        Assert.Equal(l.IqrMs, (double)json["latency_iqr_ms"]!, 9);
+        Assert.Equal(30, (int)json["latency_runs"]!);
+        Assert.Equal(l.Threads, (int)json["latency_threads"]!);
+        Assert.Equal(64, (int)json["latency_imgsz"]!);
+        Assert.Equal("cpu", (string)json["latency_device"]!);
+        var log = File.ReadAllText(Path.Combine(run.Dir, "train.log"));
+        Assert.Matches(@"Latency: waited \d+\.\d\d s for the host lock", log);
+        Assert.Contains("30 runs after 5 warm-up", log);
+    }
+
+    [Fact]
     public void Final_metrics_are_those_of_the_best_epoch_with_per_class_images()
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Dir, "metrics.json")))!;

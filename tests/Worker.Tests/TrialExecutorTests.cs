@@ -64,6 +64,9 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         Assert.Equal(best.Map50, m.Map50, 4);
         using (var model = YoloSweep.Models.ModelCatalog.Build(spec.Model, "n", 4)) Assert.Equal(model.ParameterCount, m.Params);
         Assert.True(m.Gflops > 0 && m.LatencyMs > 0 && m.TrainSeconds > 0 && m.ImagesPerSecond > 0, System.Text.Json.JsonSerializer.Serialize(m));
+        // how the latency was measured travels with it
+        Assert.True(m.LatencyIqrMs >= 0);
+        Assert.Equal((30, YoloSweep.Models.LatencyMeter.DefaultThreads(), spec.Train.Imgsz, "cpu"), (m.LatencyRuns, m.LatencyThreads, m.LatencyImgsz, m.LatencyDevice));
         Assert.Equal(5, File.ReadAllLines(Path.Combine(work, "results.csv")).Length);  // header + 4 epochs, each once
         Directory.Delete(work, true);
     }

@@ -59,7 +59,8 @@ public static class ModelCommands
         var cmd = new Command("info", "Per-layer table and summary (layers, parameters, gradients, GFLOPs at 640)");
         var c = AddCommon(cmd);
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var latency = new Option<bool>("--latency") { Description = "also measure forward latency (batch 1)" };
+        var latency = new Option<bool>("--latency") { Description = "also measure forward latency (batch 1; median and IQR of 30 runs after 5 warm-up, " +
+                                                                    $"the host lock held exclusive, {LatencyMeter.ThreadsVariable} threads or min(cores, 4))" };
         var imgsz = new Option<int>("--imgsz") { Description = "image size for --latency", DefaultValueFactory = _ => 640 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         cmd.Options.Add(json);
@@ -74,7 +75,9 @@ public static class ModelCommands
             {
                 var dev = Device.Parse(p.GetValue(device)!);
                 var size = p.GetValue(imgsz);
-                s = s with { LatencyMs = ModelSummary.MeasureLatency(m, size, dev), LatencyImgsz = size, Device = dev.ToString() };
+                // as a trial's latency step measures it: no trial on this host trains meanwhile (the wait is logged on stderr)
+                var log = Hosting.Logging.Create(file: null, console: true);
+                s = s.WithLatency(Trainer.Engine.LatencyStep.Run(m, size, dev, new Trainer.Engine.HostLock(log: log), null, log));
             }
             Console.WriteLine(p.GetValue(json) ? s.Json() : s.Table());
             // The sizes a sweep may train it at (checked when a sweep is submitted).

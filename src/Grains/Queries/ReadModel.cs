@@ -136,6 +136,11 @@ public sealed class ReadModel(Database db)
         public long? MEpochs { get; set; }
         public double? MTrainSeconds { get; set; }
         public double? MImagesPerSecond { get; set; }
+        public double? MLatencyIqrMs { get; set; }
+        public long? MLatencyRuns { get; set; }
+        public long? MLatencyThreads { get; set; }
+        public long? MLatencyImgsz { get; set; }
+        public string? MLatencyDevice { get; set; }
     }
 
     public async Task<IReadOnlyList<TrialResult>> ListResultsAsync(string? sweep, CancellationToken ct = default)
@@ -143,7 +148,8 @@ public sealed class ReadModel(Database db)
         await using var c = await db.OpenAsync(ct);
         var sql = """
             SELECT id, sweep, model, scale, knobs, seed, m_map50, m_map50_95 AS m_map5095, m_precision, m_recall, m_fitness, m_params,
-                   m_gflops, m_latency_ms, m_epochs, m_train_seconds, m_images_per_second
+                   m_gflops, m_latency_ms, m_epochs, m_train_seconds, m_images_per_second,
+                   m_latency_iqr_ms, m_latency_runs, m_latency_threads, m_latency_imgsz, m_latency_device
             FROM trials WHERE state = 'succeeded'
             """ + (sweep is null ? "" : " AND sweep = @sweep");
         var rows = await c.QueryAsync<ResultRow>(new CommandDefinition(sql, new { sweep }, cancellationToken: ct));
@@ -152,6 +158,8 @@ public sealed class ReadModel(Database db)
             Map50 = r.MMap50 ?? 0, Map50_95 = r.MMap5095 ?? 0, Precision = r.MPrecision ?? 0, Recall = r.MRecall ?? 0,
             Fitness = r.MFitness ?? 0, Params = r.MParams ?? 0, Gflops = r.MGflops ?? 0, LatencyMs = r.MLatencyMs ?? 0,
             Epochs = (int)(r.MEpochs ?? 0), TrainSeconds = r.MTrainSeconds ?? 0, ImagesPerSecond = r.MImagesPerSecond ?? 0,
+            LatencyIqrMs = r.MLatencyIqrMs, LatencyRuns = (int?)r.MLatencyRuns, LatencyThreads = (int?)r.MLatencyThreads,
+            LatencyImgsz = (int?)r.MLatencyImgsz, LatencyDevice = r.MLatencyDevice,
         })).ToList();
     }
 

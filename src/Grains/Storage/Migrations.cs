@@ -75,6 +75,15 @@ public static class Migrations
             """,
             "CREATE INDEX ix_reminders_hash ON reminders (service_id, grain_hash)",
         ]),
+        new(3, "how a trial's latency was measured (IQR, runs, threads, image size, device)",
+        [
+            // Null for results of the builds before: their latency_ms is a mean of 10 runs on a busy host.
+            "ALTER TABLE trials ADD COLUMN m_latency_iqr_ms DOUBLE PRECISION",
+            "ALTER TABLE trials ADD COLUMN m_latency_runs INTEGER",
+            "ALTER TABLE trials ADD COLUMN m_latency_threads INTEGER",
+            "ALTER TABLE trials ADD COLUMN m_latency_imgsz INTEGER",
+            "ALTER TABLE trials ADD COLUMN m_latency_device TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

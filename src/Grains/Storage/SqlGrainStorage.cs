@@ -149,7 +149,8 @@ public sealed class SqlGrainStorage(Database db) : IGrainStorage
                   metrics_json = @metricsJson, artifacts = @Artifacts, updated_ms = @updated, finished_ms = @finished,
                   m_map50 = @map50, m_map50_95 = @map5095, m_precision = @precision, m_recall = @recall, m_fitness = @fitness,
                   m_params = @params, m_gflops = @gflops, m_latency_ms = @latency, m_epochs = @epochs,
-                  m_train_seconds = @trainSeconds, m_images_per_second = @ips, version = version + 1
+                  m_train_seconds = @trainSeconds, m_images_per_second = @ips, m_latency_iqr_ms = @latencyIqr, m_latency_runs = @latencyRuns,
+                  m_latency_threads = @latencyThreads, m_latency_imgsz = @latencyImgsz, m_latency_device = @latencyDevice, version = version + 1
                 WHERE id = @Id AND version = @etag
                 RETURNING version
                 """,
@@ -160,7 +161,9 @@ public sealed class SqlGrainStorage(Database db) : IGrainStorage
                     updated = Ms(t.UpdatedAt), finished = Ms(t.FinishedAt),
                     map50 = m?.Map50, map5095 = m?.Map50_95, precision = m?.Precision, recall = m?.Recall, fitness = m?.Fitness,
                     @params = m?.Params, gflops = m?.Gflops, latency = m?.LatencyMs, epochs = m?.Epochs, trainSeconds = m?.TrainSeconds,
-                    ips = m?.ImagesPerSecond, t.Id, etag,
+                    ips = m?.ImagesPerSecond, latencyIqr = m?.LatencyIqrMs is { } iqr && double.IsFinite(iqr) ? iqr : (double?)null,
+                    latencyRuns = m?.LatencyRuns, latencyThreads = m?.LatencyThreads, latencyImgsz = m?.LatencyImgsz, latencyDevice = m?.LatencyDevice,
+                    t.Id, etag,
                 }, tx));
             if (version is null) return null;
             foreach (var e in t.NewEpochs)

@@ -34,6 +34,10 @@ public sealed record TrainOptions
     public bool ValEveryEpoch { get; init; } = true;
     /// <summary>Stop after this many epochs in this process (for tests that simulate a crash); null = all.</summary>
     [JsonIgnore] public int? StopAfterEpochs { get; init; }
+    /// <summary>The host lock file (<see cref="Engine.HostLock"/>); null: YOLOSWEEP_HOST_LOCK or the temp folder's.</summary>
+    [JsonIgnore] public string? HostLock { get; init; }
+    /// <summary>The latency step's warm-up, timed runs and thread count.</summary>
+    [JsonIgnore] public Models.LatencyOptions Latency { get; init; } = new();
 }
 
 /// <summary>One epoch's numbers, reported as soon as the epoch is validated.</summary>
@@ -57,6 +61,8 @@ public sealed record TrainResult(double Map50, double Map50_95, double Precision
     /// <summary>Validation images, and the epoch (1-based) of the best weights these numbers are of.</summary>
     public int Images { get; init; }
     public int BestEpoch { get; init; }
+    /// <summary>The latency step's figures (<see cref="LatencyMs"/> is their median).</summary>
+    public Models.LatencyResult? Latency { get; init; }
 }
 
 /// <summary>A run stopped for a reason the user must see (NaN loss, out of memory, bad data).</summary>

@@ -51,6 +51,11 @@ public static class TrainingRun
         ILogger log, CancellationToken ct)
     {
         var devices = ParseDevices(o.Device);
+        var hostLock = new HostLock(o.HostLock, log);
+        // shared while this run computes (setup, epochs, final validation, plots), let go between epochs and for the
+        // latency step, which holds it exclusive: no other trial on the host computes while a latency is measured
+        using var work = new HostWork(hostLock, log, ct);
+        work.Begin("loading the data");
         var cfg = DatasetConfig.Load(o.Data);
         var lastJson = Path.Combine(weightsDir, "last.json");
         var saved = o.Resume ? ReadState(runDir) : null;
@@ -122,6 +127,7 @@ public static class TrainingRun
         for (var epoch = state.EpochsDone; epoch < stopAt && !stopped; epoch++)
         {
             ct.ThrowIfCancellationRequested();
+            work.Begin($"epoch {epoch + 1}");
             manual_seed((ulong)SeedMix.Mix(o.Seed, epoch, 99));  // per-epoch torch RNG: a resumed epoch draws the same numbers
             foreach (var r in dp.Replicas) r.train();
             var mosaic = epoch < o.Epochs - o.CloseMosaic;
@@ -204,12 +210,14 @@ public static class TrainingRun
             if (stopped)
                 log.Information("Stopping early after epoch {Epoch}: no improvement for {Patience} epochs (best fitness {Best:F4} at epoch {BestEpoch})",
                     epoch + 1, o.Patience, best, bestEpoch + 1);
+            work.End();  // a latency step waiting for the host gets in here
         }
 
         // the final numbers are those of best.safetensors, validated once more with plots, as ultralytics' final_eval
         var done = state.EpochsDone >= o.Epochs || stopped;
         if (state.EpochsDone > 0 && (done || summary.PerClass.Count == 0))
         {
+            work.Begin("the final validation");
             var bestPath = Path.Combine(weightsDir, "best.safetensors");
             if (done && File.Exists(bestPath)) LoadWeights(emaModel, bestPath);
             else ema.CopyTo(emaModel);
@@ -220,9 +228,13 @@ public static class TrainingRun
             summary = final.Summary;
             if (done) log.Information("Validating {Best} (epoch {Epoch}): {Table}", bestPath, bestEpoch + 1, "\n" + RunReports.ClassTable(summary, cfg.Names));
         }
+        work.End();
+        var latency = LatencyStep.Run(emaModel, o.ImgSize, devices[0], hostLock, o.Latency, log, ct);
+        work.Begin("writing the results");
         var result = new TrainResult(summary.Map50, summary.Map50_95, summary.P, summary.R, summary.Fitness,
-            main.ParameterCount, gflops, Latency(emaModel, o.ImgSize, devices[0]),
-            state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass) { Images = summary.Images, BestEpoch = bestEpoch + 1 };
+            main.ParameterCount, gflops, latency.MedianMs,
+            state.EpochsDone, trainSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), runDir, summary.PerClass)
+            { Images = summary.Images, BestEpoch = bestEpoch + 1, Latency = latency };
         RunReports.WriteMetricsJson(Path.Combine(runDir, "metrics.json"), result, cfg.Names, reports);
         if (o.Plots) RunPlots.Try("results.png", () => RunPlots.Results(csv, runDir), log);
         log.Information("Results saved to {Run}", runDir);
@@ -342,20 +354,6 @@ public static class TrainingRun
         var total = stack(grads.Select(g => g.norm(2)).ToArray()).norm(2).item<float>();
         var coef = maxNorm / (total + 1e-6);
         if (coef < 1) foreach (var g in grads) g.mul_(coef);
-    }
-
-    /// <summary>Mean eval-mode forward time of one image at the training size (head decoding included, NMS not).</summary>
-    static double Latency(DetectionModel m, int imgsz, Device d)
-    {
-        m.eval();
-        using var _ = no_grad();
-        using var x = zeros([1, 3, imgsz, imgsz], device: d);
-        for (var i = 0; i < 2; i++) m.Forward(x).Dispose();
-        var sw = Stopwatch.StartNew();
-        const int n = 10;
-        for (var i = 0; i < n; i++) m.Forward(x).Dispose();
-        if (d.type == DeviceType.CUDA) cuda.synchronize(d.index);
-        return sw.Elapsed.TotalMilliseconds / n;
     }
 
     static void SaveCheckpoint(string path, DetectionModel m, ModelEma ema, optim.Optimizer opt, WeightsInfo info)

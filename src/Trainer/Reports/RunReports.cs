@@ -49,6 +49,8 @@ public static class RunReports
             ["fitness"] = r.Fitness, ["params"] = r.Params, ["gflops"] = r.Gflops, ["latency_ms"] = r.LatencyMs,
             ["epochs"] = r.Epochs, ["best_epoch"] = r.BestEpoch, ["train_seconds"] = r.TrainSeconds, ["images_per_second"] = r.ImagesPerSecond,
             ["images"] = r.Images,
+            ["latency_iqr_ms"] = r.Latency?.IqrMs, ["latency_runs"] = r.Latency?.Runs, ["latency_warmup"] = r.Latency?.Warmup,
+            ["latency_threads"] = r.Latency?.Threads, ["latency_imgsz"] = r.Latency?.Imgsz, ["latency_device"] = r.Latency?.Device,
             ["per_class"] = r.PerClass.Select(c => new Dictionary<string, object>
             {
                 ["class"] = c.Class, ["name"] = c.Class < names.Count ? names[c.Class] : c.Class.ToString(Inv), ["images"] = c.Images, ["labels"] = c.Labels,
