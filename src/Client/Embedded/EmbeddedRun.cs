@@ -111,7 +111,11 @@ public static class EmbeddedRun
             foreach (var t in await reads.ListTrialsAsync(new TrialQuery(spec.Name, Contracts.Trials.TrialState.Failed), CancellationToken.None))
                 info.MarkupLine($"  {t.Id} {Markup.Escape(t.Spec.Model)} {t.Spec.Scale} seed {t.Spec.Seed}: {Markup.Escape(t.Error ?? "")}");
         }
-        info.MarkupLine($"results: yolosweep leaderboard --db {Markup.Escape(Path.Combine(runDir, "yolosweep.db"))} --sweep {Markup.Escape(spec.Name)}");
+        var db = Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(runDir, "yolosweep.db")));
+        var name = Markup.Escape(spec.Name);
+        info.MarkupLine($"leaderboard: yolosweep leaderboard --db {db} --sweep {name}");
+        info.MarkupLine($"report:      yolosweep report --db {db} --sweep {name} --out {name}-report.html");
+        info.MarkupLine($"dashboard:   yolosweep dashboard --db {db}");
         return failed > 0 ? 1 : 0;
     }
 }
