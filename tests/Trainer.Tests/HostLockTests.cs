@@ -131,6 +131,36 @@ public sealed class HostLockTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>A real training run holds the lock shared per epoch: an exclusive taker gets in between epochs, no epoch
+    /// ends while it holds the lock, and the run logs how long it waited.</summary>
+    [Fact]
+    public void A_training_run_lets_an_exclusive_in_between_epochs_and_waits_for_it()
+    {
+        using var synth = new TinySynth();
+        var project = Path.Combine(_dir, "run");
+        var ended = new List<DateTime>();
+        using var first = new ManualResetEventSlim();
+        var train = Task.Factory.StartNew(() => TrainingRun.Run(new TrainOptions
+        {
+            Model = Fixtures.TinyModel("tiny-v8"), Data = synth.Yaml, Epochs = 3, ImgSize = 64, Batch = 8, Seed = 1, Project = project, Workers = 1,
+            Plots = false, HostLock = LockFile, Latency = new Models.LatencyOptions { Warmup = 1, Runs = 3 },
+        }, new SyncProgress<EpochReport>(_ => { lock (ended) ended.Add(DateTime.UtcNow); first.Set(); })), TaskCreationOptions.LongRunning);
+        Assert.True(first.Wait(TimeSpan.FromMinutes(3)), "the first epoch ended");
+        DateTime held, released;
+        using (var x = NewLock().Exclusive(After(120_000)))
+        {
+            held = DateTime.UtcNow;
+            Thread.Sleep(1500);
+            released = DateTime.UtcNow;
+        }
+        var r = train.Result;
+        Assert.Equal(3, r.Epochs);
+        lock (ended) Assert.DoesNotContain(ended, t => t > held && t < released);
+        var log = File.ReadAllText(Path.Combine(project, "train.log"));
+        output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains("host lock"))));
+        Assert.Matches(@"Waited \d+\.\d s for the host lock .* before (epoch [23]|the final validation)", log);
+    }
+
     [Fact]
     public void An_unusable_lock_file_warns_and_does_not_lock()
     {

@@ -82,6 +82,11 @@ public sealed class HostLock(string? path = null, ILogger? log = null)
 
     int Open(string file)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            Warn(file, "the host lock is implemented for Linux only");
+            return -1;
+        }
         try
         {
             var fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0x1B6 /* 0666, less the umask */);
