@@ -19,6 +19,7 @@ public static class CliRoot
             SweepsCommands.Build(),      // sweeps list|show|cancel
             TrialsCommand.Build(),       // trials
             LeaderboardCommand.Build(),  // leaderboard
+            DashboardCommand.Build(),    // dashboard --db — the web dashboard of a run's database
             SiloCommand.Build(),         // silo — the coordinator
             TrainerCommand.Build(),      // trainer — a trainer host agent
             ModelCommands.Build(),       // model info|run — the model zoo
