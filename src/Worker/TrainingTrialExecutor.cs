@@ -134,10 +134,15 @@ public sealed partial class TrainingTrialExecutor(ILogger? log = null) : ITrialE
             : v.ToLowerInvariant() switch { "true" or "1" or "yes" => true, "false" or "0" or "no" => false, _ => throw Bad(key, v, "true or false") };
     }
 
+    /// <summary>The epoch as the Silo stores it; losses are the training ones by name (box_loss, …) and, when the epoch
+    /// was validated, the validation ones as val/NAME (finite ones only: the Silo refuses a report with any other).</summary>
     public static EpochReport ToEpochReport(EngineEpoch e) => new()
     {
         Epoch = e.Epoch + 1,
-        Losses = new SortedDictionary<string, double>(e.Losses.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+        Losses = new SortedDictionary<string, double>(e.Losses
+            .Concat((e.ValLosses ?? new Dictionary<string, double>()).Where(kv => double.IsFinite(kv.Value))
+                .Select(kv => KeyValuePair.Create("val/" + kv.Key, kv.Value)))
+            .ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
         Map50 = e.Map50, Map50_95 = e.Map50_95, Fitness = e.Fitness, Lr = e.Lr,
     };
 
