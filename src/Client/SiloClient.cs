@@ -36,6 +36,9 @@ public sealed class SiloClient : IDisposable
         Call<List<LeaderboardRow>>(HttpMethod.Get, "api/v1/leaderboard?" + Query(("sweep", q.Sweep), ("group_by", q.GroupBy.Count > 0 ? string.Join(",", q.GroupBy) : null),
             ("sort", q.Sort), ("asc", q.Ascending ? "true" : null), ("model", q.Model), ("scale", q.Scale), ("top", q.Top?.ToString())), null, ct);
 
+    public Task<List<KnobEffect>> KnobEffectsAsync(string? sweep, CancellationToken ct) =>
+        Call<List<KnobEffect>>(HttpMethod.Get, "api/v1/knob-effects?" + Query(("sweep", sweep)), null, ct);
+
     static string Query(params (string Key, string? Value)[] items) =>
         string.Join("&", items.Where(i => i.Value is not null).Select(i => $"{i.Key}={Uri.EscapeDataString(i.Value!)}"));
 

@@ -23,6 +23,9 @@ public static class Json
         return o;
     }
 
+    /// <summary>An enum value as the JSON writes it ("no_evidence"); "" for null.</summary>
+    public static string EnumName<T>(T? value) where T : struct, Enum => value is { } v ? JsonNamingPolicy.SnakeCaseLower.ConvertName(v.ToString()) : "";
+
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
     public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options);
 }

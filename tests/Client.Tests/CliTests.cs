@@ -33,7 +33,20 @@ public sealed class CliTests : IDisposable
         Assert.All(rows, r => Assert.Equal(2, r.GetProperty("seeds").GetInt32()));
         Assert.Equal([1, 2, 3], rows.Select(r => r.GetProperty("rank").GetInt32()));
         var baseline = rows.Single(r => r.GetProperty("model").GetString() == "yolov5");
-        Assert.Equal(0, baseline.GetProperty("delta_map50_95").GetDouble());
+        // A baseline has no Δ (null, not absent); a variant's Δ is paired by seed, with its interval, p and verdict.
+        Assert.Equal(JsonValueKind.Null, baseline.GetProperty("delta_map50_95").ValueKind);
+        Assert.Equal(JsonValueKind.Null, baseline.GetProperty("verdict").ValueKind);
+        foreach (var variant in rows.Where(r => r.GetProperty("model").GetString() != "yolov5"))
+        {
+            var d = variant.GetProperty("delta_map50_95");
+            Assert.True(d.GetProperty("paired").GetBoolean());
+            Assert.Equal(2, d.GetProperty("n").GetInt32());
+            Assert.True(d.GetProperty("ci_low").GetDouble() <= d.GetProperty("mean").GetDouble());
+            Assert.InRange(d.GetProperty("p_value").GetDouble(), 0, 1);
+            Assert.Contains(variant.GetProperty("verdict").GetString(), new[] { "better", "worse", "no_evidence" });
+            Assert.Equal(JsonValueKind.Object, variant.GetProperty("delta_map50").ValueKind);
+            Assert.Equal(0, variant.GetProperty("failed_seeds").GetInt32());
+        }
         Assert.Contains("small: 6 trials", stderr); // the human part goes to stderr, stdout is pure JSON
         Assert.True(File.Exists(Path.Combine(_dir, "runs", "small", "yolosweep.db")));
         Assert.Equal(6, Directory.GetFiles(Path.Combine(_dir, "runs", "shared", "checkpoints", "small"), "metrics.json", SearchOption.AllDirectories).Length);
@@ -42,12 +55,33 @@ public sealed class CliTests : IDisposable
         var (csvCode, csv, _) = await CliProcess.RunAsync(_dir, ["leaderboard", "--db", "runs/small/yolosweep.db", "--sweep", "small", "--format", "csv"]);
         Assert.Equal(0, csvCode);
         var lines = csv.Trim().Split('\n');
-        Assert.StartsWith("rank,sweeps,model,scale,knobs,seeds,map50_95_mean,map50_95_std", lines[0]);
+        Assert.StartsWith("rank,sweeps,model,scale,knobs,seeds,failed_seeds,map50_95_mean,map50_95_std,map50_95_ci_low", lines[0]);
         Assert.Equal(4, lines.Length);
         var (mdCode, md, _) = await CliProcess.RunAsync(_dir, ["leaderboard", "--db", "runs/small/yolosweep.db", "--format", "md", "--group-by", "model", "--top", "1"]);
         Assert.Equal(0, mdCode);
         Assert.Equal(3, md.Trim().Split('\n').Length); // header, rule, one row
         Assert.StartsWith("| # | model |", md);
+
+        // In the folder the run was started in, --sweep NAME alone reads runs/NAME/yolosweep.db: no Silo, no token.
+        var (localCode, local, localErr) = await CliProcess.RunAsync(_dir, ["leaderboard", "--sweep", "small", "--format", "json"]);
+        Assert.True(localCode == 0, localErr);
+        Assert.Equal(stdout, local);
+        var (trialsCode, trialsJson, trialsErr) = await CliProcess.RunAsync(_dir, ["trials", "--sweep", "small", "--format", "json"]);
+        Assert.True(trialsCode == 0, trialsErr);
+        var trials = JsonDocument.Parse(trialsJson).RootElement.EnumerateArray().ToList();
+        Assert.Equal(6, trials.Count);
+        Assert.All(trials, t => Assert.Equal("succeeded", t.GetProperty("state").GetString()));
+        Assert.Equal([0, 0, 0, 1, 1, 1], trials.Select(t => t.GetProperty("seed").GetInt32()).Order());
+        Assert.All(trials, t => Assert.InRange(t.GetProperty("map50_95").GetDouble(), 0, 1));
+        var (showCode, show, showErr) = await CliProcess.RunAsync(_dir, ["sweeps", "show", "small"]);
+        Assert.True(showCode == 0, showErr);
+        Assert.Contains("seeds: [0, 1]", show);
+        var (listCode, list, _) = await CliProcess.RunAsync(_dir, ["sweeps", "list", "--db", "runs/small/yolosweep.db", "--format", "json"]);
+        Assert.Equal(0, listCode);
+        Assert.Equal("done", JsonDocument.Parse(list).RootElement[0].GetProperty("status").GetString());
+        var (missingCode, _, missingErr) = await CliProcess.RunAsync(_dir, ["leaderboard", "--db", "runs/small/yolosweep.db", "--sweep", "nope"]);
+        Assert.Equal(1, missingCode);
+        Assert.Contains("no sweep named 'nope'", missingErr);
 
         // Running the same sweep again resumes it: nothing reruns, the same leaderboard comes out.
         var (again, stdout2, _) = await CliProcess.RunAsync(_dir, ["run", "small.yaml", "--format", "json"]);

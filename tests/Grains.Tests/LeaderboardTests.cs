@@ -37,9 +37,13 @@ public class LeaderboardTests
     public void Delta_is_against_the_family_baseline_at_the_same_scale()
     {
         var rows = Leaderboard.Build(Results, new LeaderboardQuery());
-        Assert.Equal(0.34 - 0.31, rows.Single(r => r.Knobs.Contains("n_div=2")).DeltaMap50_95!.Value, 6);
-        Assert.Equal(0.38 - 0.40, rows.Single(r => r.Model == "yolov8-dsconv").DeltaMap50_95!.Value, 6);
-        Assert.Equal(0, rows.Single(r => r.Model == "yolov5").DeltaMap50_95!.Value, 9);
+        Assert.Equal(0.34 - 0.31, rows.Single(r => r.Knobs.Contains("n_div=2")).DeltaMap50_95!.Mean, 6);
+        Assert.Equal(0.38 - 0.40, rows.Single(r => r.Model == "yolov8-dsconv").DeltaMap50_95!.Mean, 6);
+        // A baseline is not compared with itself: no Δ, no verdict, and it names itself.
+        var v5 = rows.Single(r => r.Model == "yolov5");
+        Assert.Null(v5.DeltaMap50_95);
+        Assert.Null(v5.Verdict);
+        Assert.Equal("yolov5", v5.Baseline);
         Assert.Equal("yolov8", rows.Single(r => r.Model == "yolov8-dsconv").Baseline);
     }
 
@@ -60,7 +64,7 @@ public class LeaderboardTests
     {
         var byKnob = Leaderboard.Build(Results, new LeaderboardQuery { GroupBy = ["model", "pconv.n_div"], Model = "yolov5-c3faster" });
         Assert.Equal(["pconv.n_div=2", "pconv.n_div=4"], byKnob.Select(r => r.Knobs));
-        Assert.Equal(0.34 - 0.31, byKnob[0].DeltaMap50_95!.Value, 6); // baseline still found though filtered out
+        Assert.Equal(0.34 - 0.31, byKnob[0].DeltaMap50_95!.Mean, 6); // baseline still found though filtered out
 
         var cheapest = Leaderboard.Build(Results, new LeaderboardQuery { Sort = "gflops", Ascending = true, Top = 2 });
         Assert.Equal([3.0, 3.5], cheapest.Select(r => r.Gflops));
@@ -89,5 +93,59 @@ public class LeaderboardTests
         var rows = Leaderboard.Build(odd, new LeaderboardQuery { GroupBy = ["model", "pconv.n_div"], Model = "yolov5-c3faster" });
         Assert.Equal(["pconv.n_div=", "pconv.n_div=02", "pconv.n_div=2", "pconv.n_div=4"], rows.Select(r => r.Knobs).Order(StringComparer.Ordinal));
         Assert.Equal(2, rows.Single(r => r.Knobs == "pconv.n_div=2").Seeds);
+    }
+
+    [Fact]
+    public void Failed_seeds_are_counted_not_averaged_and_a_configuration_that_only_failed_ranks_last()
+    {
+        FailedTrial F(string model, string knobs, int seed) => new($"f{model}{knobs}{seed}", "s", model, "n", knobs, seed);
+        var failed = new[] { F("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=2", 2), F("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=8", 0) };
+        var rows = Leaderboard.Build(Results, failed, new LeaderboardQuery());
+        var div2 = rows.Single(r => r.Knobs.EndsWith("n_div=2"));
+        Assert.Equal((2, 1), (div2.Seeds, div2.FailedSeeds));
+        Assert.Equal(0.34, div2.Map50_95.Mean, 6); // the failed seed is not a zero in the mean
+        var onlyFailed = rows.Last();
+        Assert.EndsWith("n_div=8", onlyFailed.Knobs);
+        Assert.Equal((0, 1), (onlyFailed.Seeds, onlyFailed.FailedSeeds));
+        Assert.Null(onlyFailed.DeltaMap50_95);
+        Assert.False(onlyFailed.ParetoGflops || onlyFailed.ParetoLatency);
+        Assert.Equal(rows.Count, onlyFailed.Rank);
+    }
+
+    [Fact]
+    public void The_delta_is_paired_by_seed_with_an_interval_and_a_verdict()
+    {
+        // c3faster n_div=2 beats yolov5 by exactly 0.03 on both seeds: zero spread, so the interval is the point.
+        var rows = Leaderboard.Build(Results, new LeaderboardQuery());
+        var d = rows.Single(r => r.Knobs.EndsWith("n_div=2")).DeltaMap50_95!;
+        Assert.True(d.Paired);
+        Assert.Equal(2, d.N);
+        Assert.Equal(0.03, d.CiLow!.Value, 9);
+        Assert.Equal(Contracts.Statistics.Verdict.Better, rows.Single(r => r.Knobs.EndsWith("n_div=2")).Verdict);
+        // One seed each (yolov8-dsconv vs yolov8): a mean, no interval, no evidence.
+        var dsconv = rows.Single(r => r.Model == "yolov8-dsconv");
+        Assert.Null(dsconv.DeltaMap50_95!.CiLow);
+        Assert.Equal(Contracts.Statistics.Verdict.NoEvidence, dsconv.Verdict);
+    }
+
+    [Fact]
+    public void Knob_effects_give_each_value_an_interval_and_each_value_a_delta_to_the_first()
+    {
+        var results = new[]
+        {
+            R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=16", 0, 0.20, 3), R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=16", 1, 0.24, 3),
+            R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=2", 0, 0.30, 3), R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=2", 1, 0.36, 3),
+            R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=4", 0, 0.28, 3), R("yolov5-c3faster", "pconv.mlp_ratio=2 pconv.n_div=4", 1, 0.30, 3),
+        };
+        var effect = Assert.Single(KnobEffects.Build(results)); // mlp_ratio is not swept: no entry
+        Assert.Equal("pconv.n_div", effect.Knob);
+        Assert.Equal(["2", "4", "16"], effect.Values.Select(v => v.Value)); // numeric order, not text order
+        Assert.Equal(0.33, effect.Values[0].Mean, 9);
+        // mean ± t(0.975, 1) · sd / √2 with sd = 0.06/√2: half-width 12.7062 · 0.03 = 0.381186
+        Assert.Equal(0.33 - 12.7062047 * 0.03, effect.Values[0].CiLow!.Value, 5);
+        Assert.Equal([("2", "4"), ("2", "16")], effect.Deltas.Select(d => (d.From, d.To)));
+        var to16 = effect.Deltas[1];
+        Assert.True(to16.Paired);
+        Assert.Equal(0.22 - 0.33, to16.Mean, 9);
     }
 }

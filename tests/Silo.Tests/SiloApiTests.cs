@@ -168,7 +168,13 @@ public class SiloApiTests
         Assert.Equal("yolov5-c3faster", best.GetProperty("model").GetString());
         Assert.Equal("pconv.mlp_ratio=2 pconv.n_div=2", best.GetProperty("knobs").GetString());
         Assert.Equal(0.345, best.GetProperty("map50_95").GetProperty("mean").GetDouble(), 6);
-        Assert.Equal(0.04, best.GetProperty("delta_map50_95").GetDouble(), 6);
+        // Seed for seed the variant is 0.04 ahead: paired, zero spread, a point interval, "better".
+        var delta = best.GetProperty("delta_map50_95");
+        Assert.Equal(0.04, delta.GetProperty("mean").GetDouble(), 6);
+        Assert.True(delta.GetProperty("paired").GetBoolean());
+        Assert.Equal(0.04, delta.GetProperty("ci_low").GetDouble(), 6);
+        Assert.Equal("better", best.GetProperty("verdict").GetString());
+        Assert.Equal(JsonValueKind.Null, rows.Single(r => r.GetProperty("model").GetString() == "yolov5").GetProperty("delta_map50_95").ValueKind);
         Assert.True(best.GetProperty("pareto_gflops").GetBoolean());
         Assert.Equal(2, best.GetProperty("seeds").GetInt32());
 
@@ -176,6 +182,15 @@ public class SiloApiTests
         Assert.Single(JsonDocument.Parse(top).RootElement.EnumerateArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await h.Client.GetAsync("/api/v1/leaderboard?sort=nope")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await h.Client.GetAsync("/api/v1/leaderboard?sweep=nope")).StatusCode);
+
+        var effects = JsonDocument.Parse(await h.Client.GetStringAsync("/api/v1/knob-effects?sweep=api-test")).RootElement;
+        var nDiv = Assert.Single(effects.EnumerateArray());
+        Assert.Equal("pconv.n_div", nDiv.GetProperty("knob").GetString());
+        Assert.Equal(["2", "4"], nDiv.GetProperty("values").EnumerateArray().Select(v => v.GetProperty("value").GetString()));
+        Assert.Equal(-0.02, nDiv.GetProperty("deltas")[0].GetProperty("mean").GetDouble(), 6);
+        Assert.Equal(HttpStatusCode.NotFound, (await h.Client.GetAsync("/api/v1/knob-effects?sweep=nope")).StatusCode);
+        var perSeed = JsonDocument.Parse(await h.Client.GetStringAsync("/api/v1/trials?sweep=api-test")).RootElement.EnumerateArray().ToList();
+        Assert.All(perSeed, t => Assert.InRange(t.GetProperty("map50_95").GetDouble(), 0.3, 0.36));
     }
 
     [Fact]

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using YoloSweep.Client.Output;
 using YoloSweep.Contracts.Leaderboards;
-using YoloSweep.Grains.Leaderboards;
-using YoloSweep.Grains.Queries;
-using YoloSweep.Grains.Storage;
 
 namespace YoloSweep.Client.Commands;
 
@@ -45,27 +42,15 @@ public static class LeaderboardCommand
         var format = Cli.FormatOption("table", "json", "csv", "md");
         var silo = Cli.SiloOption();
         var token = Cli.TokenOption();
-        var db = new Option<string?>("--db") { Description = "read a database directly (a run's yolosweep.db, or a PostgreSQL URL) instead of asking a Silo" };
-        var c = new Command("leaderboard", "rank variants by mAP50-95 (mean ± std over seeds) with params, GFLOPs, latency, Δ vs baseline and Pareto flags");
+        var db = RunReads.DbOption();
+        var c = new Command("leaderboard", "rank variants by mAP50-95 over seeds: Δ vs the baseline with its 95 % CI, p and verdict, params, GFLOPs, latency, Pareto flags");
         query.AddTo(c);
         foreach (var o in new Option[] { format, silo, token, db }) c.Options.Add(o);
         c.SetAction(async (p, ct) =>
         {
             var q = query.Read(p);
-            IReadOnlyList<LeaderboardRow> rows;
-            if (p.GetValue(db) is { } path)
-            {
-                await using var db = await LocalDatabase.OpenAsync(path, ct);
-                var store = new ReadModel(db);
-                if (q.Sweep is not null && await store.GetSweepAsync(q.Sweep, ct) is null) throw new CliException($"no sweep named '{q.Sweep}' in {path}");
-                rows = Leaderboard.Build(await store.ListResultGroupsAsync(q.Sweep, ct), q);
-            }
-            else
-            {
-                using var client = Cli.Connect(p, silo, token);
-                rows = await client.LeaderboardAsync(q, ct);
-            }
-            LeaderboardOutput.Write(rows, p.GetValue(format)!, title: q.Sweep);
+            await using var reads = await RunReads.OpenAsync(p, db, silo, token, q.Sweep, ct);
+            LeaderboardOutput.Write(await reads.LeaderboardAsync(q, ct), p.GetValue(format)!, title: q.Sweep);
             return 0;
         });
         return c;

@@ -3,7 +3,7 @@ using YoloSweep.Client.Output;
 
 namespace YoloSweep.Client.Commands;
 
-/// <summary>`yolosweep sweeps list|show|cancel`.</summary>
+/// <summary>`yolosweep sweeps list|show|cancel`; list and show also read a run's database (--db).</summary>
 public static class SweepsCommands
 {
     public static Command Build()
@@ -12,23 +12,24 @@ public static class SweepsCommands
 
         var silo = Cli.SiloOption();
         var token = Cli.TokenOption();
+        var db = RunReads.DbOption();
         var format = Cli.FormatOption("table", "json");
-        var list = new Command("list", "all sweeps and their progress") { silo, token, format };
+        var list = new Command("list", "all sweeps and their progress") { silo, token, db, format };
         list.SetAction(async (p, ct) =>
         {
-            using var client = Cli.Connect(p, silo, token);
-            ListOutput.Sweeps(await client.SweepsAsync(ct), p.GetValue(format)!);
+            await using var reads = await RunReads.OpenAsync(p, db, silo, token, null, ct);
+            ListOutput.Sweeps(await reads.SweepsAsync(ct), p.GetValue(format)!);
             return 0;
         });
 
         var name = new Argument<string>("name") { Description = "sweep name" };
         var showFormat = Cli.FormatOption("table", "json");
-        var show = new Command("show", "one sweep: progress, spec and its trials") { name, silo, token, showFormat };
+        var show = new Command("show", "one sweep: progress, spec and its trials (from runs/NAME/yolosweep.db when it exists and no Silo is named)") { name, silo, token, db, showFormat };
         show.SetAction(async (p, ct) =>
         {
-            using var client = Cli.Connect(p, silo, token);
-            var sweep = await client.SweepAsync(p.GetValue(name)!, ct);
-            var trials = await client.TrialsAsync(sweep.Name, null, ct);
+            await using var reads = await RunReads.OpenAsync(p, db, silo, token, p.GetValue(name), ct);
+            var sweep = await reads.SweepAsync(p.GetValue(name)!, ct);
+            var trials = await reads.TrialsAsync(sweep.Name, null, ct);
             if (p.GetValue(showFormat) == "json")
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { sweep, trials }, Contracts.Json.Indented));

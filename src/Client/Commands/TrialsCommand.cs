@@ -4,7 +4,7 @@ using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Client.Commands;
 
-/// <summary>`yolosweep trials [--sweep S] [--state X]`.</summary>
+/// <summary>`yolosweep trials [--sweep S] [--state X]`, from a Silo or a run's database.</summary>
 public static class TrialsCommand
 {
     public static Command Build()
@@ -14,12 +14,13 @@ public static class TrialsCommand
         state.AcceptOnlyFromAmong(Enum.GetValues<TrialState>().Select(s => s.ToDb()).ToArray());
         var silo = Cli.SiloOption();
         var token = Cli.TokenOption();
+        var db = RunReads.DbOption();
         var format = Cli.FormatOption("table", "json", "csv");
-        var c = new Command("trials", "list trials with their state, attempt, epoch and result") { sweep, state, silo, token, format };
+        var c = new Command("trials", "list trials with their state, attempt, epoch and result") { sweep, state, silo, token, db, format };
         c.SetAction(async (p, ct) =>
         {
-            using var client = Cli.Connect(p, silo, token);
-            ListOutput.Trials(await client.TrialsAsync(p.GetValue(sweep), p.GetValue(state), ct), p.GetValue(format)!);
+            await using var reads = await RunReads.OpenAsync(p, db, silo, token, p.GetValue(sweep), ct);
+            ListOutput.Trials(await reads.TrialsAsync(p.GetValue(sweep), p.GetValue(state), ct), p.GetValue(format)!);
             return 0;
         });
         return c;

@@ -102,7 +102,7 @@ public static class EmbeddedRun
 
         var reads = silo.Orchestrator.Reads;
         var sweep = (await reads.GetSweepAsync(spec.Name, CancellationToken.None))!;
-        var rows = Leaderboard.Build(await reads.ListResultGroupsAsync(spec.Name, CancellationToken.None), new LeaderboardQuery { Sweep = spec.Name });
+        var rows = await Leaderboard.ReadAsync(reads, new LeaderboardQuery { Sweep = spec.Name });
         LeaderboardOutput.Write(rows, o.Format, title: $"{spec.Name} leaderboard");
         var failed = sweep.Counts.GetValueOrDefault(Contracts.Trials.TrialState.Failed);
         if (failed > 0)

@@ -16,7 +16,12 @@ public sealed record SweepView(string Name, string Status, int Priority, DateTim
 
 public sealed record TrialView(string Id, string Sweep, string Model, string Scale, IReadOnlyDictionary<string, string> Knobs, int Seed,
     string State, int Attempt, long FencingToken, string? HostId, DateTimeOffset? LeaseExpiresAt, int? StartEpoch, int EpochsDone,
-    int Epochs, string? Error, TrialMetrics? Metrics, string? Artifacts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
+    int Epochs, string? Error, TrialMetrics? Metrics, string? Artifacts, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    /// <summary>The final figures at the top level, beside the seed, so per-seed results read without digging.</summary>
+    public double? Map50_95 => Metrics?.Map50_95;
+    public double? Map50 => Metrics?.Map50;
+}
 
 public sealed record DeviceView(string Name, long MemoryMb = 0);
 public sealed record HostView(string Id, string Name, IReadOnlyList<DeviceView> Devices, DateTimeOffset RegisteredAt, DateTimeOffset LastSeenAt);

@@ -8,7 +8,7 @@ namespace YoloSweep.Grains.Queries;
 
 /// <summary>
 /// What the API, the CLI and the web page read: plain SQL over the rows the grains write (sweeps with their counts,
-/// trials, epochs, events, hosts, results summed per configuration). Reads never go through a grain, so a long
+/// trials, epochs, events, hosts, per-seed results). Reads never go through a grain, so a long
 /// leaderboard query never stands in a grain's queue, and a finished run's database can be read without a silo.
 /// </summary>
 public sealed class ReadModel(Database db)
@@ -155,36 +155,22 @@ public sealed class ReadModel(Database db)
         })).ToList();
     }
 
-    sealed class GroupRow
+    sealed class FailedRow
     {
+        public string Id { get; set; } = "";
         public string Sweep { get; set; } = "";
         public string Model { get; set; } = "";
         public string Scale { get; set; } = "";
         public string Knobs { get; set; } = "";
-        public long N { get; set; }
-        public double S1 { get; set; }
-        public double S2 { get; set; }
-        public double S3 { get; set; }
-        public double S4 { get; set; }
-        public double Sp { get; set; }
-        public double Sg { get; set; }
-        public double Sl { get; set; }
-        public double St { get; set; }
+        public long Seed { get; set; }
     }
 
-    public async Task<IReadOnlyList<ResultGroup>> ListResultGroupsAsync(string? sweep, CancellationToken ct = default)
+    public async Task<IReadOnlyList<FailedTrial>> ListFailedAsync(string? sweep, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
-        var sql = """
-            SELECT sweep, model, scale, knobs, COUNT(*) AS n,
-                   SUM(COALESCE(m_map50_95, 0)) AS s1, SUM(COALESCE(m_map50_95 * m_map50_95, 0)) AS s2,
-                   SUM(COALESCE(m_map50, 0)) AS s3, SUM(COALESCE(m_map50 * m_map50, 0)) AS s4,
-                   SUM(CAST(COALESCE(m_params, 0) AS DOUBLE PRECISION)) AS sp, SUM(COALESCE(m_gflops, 0)) AS sg,
-                   SUM(COALESCE(m_latency_ms, 0)) AS sl, SUM(COALESCE(m_train_seconds, 0)) AS st
-            FROM trials WHERE state = 'succeeded'
-            """ + (sweep is null ? "" : " AND sweep = @sweep") + " GROUP BY sweep, model, scale, knobs";
-        var rows = await c.QueryAsync<GroupRow>(new CommandDefinition(sql, new { sweep }, cancellationToken: ct));
-        return rows.Select(r => new ResultGroup(r.Sweep, r.Model, r.Scale, r.Knobs, (int)r.N, r.S1, r.S2, r.S3, r.S4, r.Sp, r.Sg, r.Sl, r.St)).ToList();
+        var sql = "SELECT id, sweep, model, scale, knobs, seed FROM trials WHERE state = 'failed'" + (sweep is null ? "" : " AND sweep = @sweep");
+        var rows = await c.QueryAsync<FailedRow>(new CommandDefinition(sql, new { sweep }, cancellationToken: ct));
+        return rows.Select(r => new FailedTrial(r.Id, r.Sweep, r.Model, r.Scale, r.Knobs, (int)r.Seed)).ToList();
     }
 
     sealed class HostRow

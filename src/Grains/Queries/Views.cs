@@ -61,18 +61,5 @@ public sealed record TrialQuery(string? Sweep = null, TrialState? State = null, 
 /// <summary>One succeeded trial as the leaderboard needs it.</summary>
 public sealed record TrialResult(string TrialId, string Sweep, string Model, string Scale, string Knobs, int Seed, TrialMetrics Metrics);
 
-/// <summary>
-/// Sums over the succeeded trials of one configuration, so seeds (and sweeps, and knob values when grouping) merge by
-/// addition and the database does the heavy lifting: 100,000 trials come back as a few hundred groups.
-/// </summary>
-public sealed record ResultGroup(string Sweep, string Model, string Scale, string Knobs, int N,
-    double SumMap50_95, double SumSqMap50_95, double SumMap50, double SumSqMap50,
-    double SumParams, double SumGflops, double SumLatencyMs, double SumTrainSeconds)
-{
-    public static IEnumerable<ResultGroup> Of(IEnumerable<TrialResult> results) =>
-        results.GroupBy(r => (r.Sweep, r.Model, r.Scale, r.Knobs)).Select(g => new ResultGroup(
-            g.Key.Sweep, g.Key.Model, g.Key.Scale, g.Key.Knobs, g.Count(),
-            g.Sum(r => r.Metrics.Map50_95), g.Sum(r => r.Metrics.Map50_95 * r.Metrics.Map50_95),
-            g.Sum(r => r.Metrics.Map50), g.Sum(r => r.Metrics.Map50 * r.Metrics.Map50),
-            g.Sum(r => (double)r.Metrics.Params), g.Sum(r => r.Metrics.Gflops), g.Sum(r => r.Metrics.LatencyMs), g.Sum(r => r.Metrics.TrainSeconds)));
-}
+/// <summary>A failed trial's configuration and seed: the leaderboard counts it, and averages only what succeeded.</summary>
+public sealed record FailedTrial(string TrialId, string Sweep, string Model, string Scale, string Knobs, int Seed);

@@ -7,8 +7,9 @@ using YoloSweep.Contracts.Trials;
 namespace YoloSweep.Silo.Api;
 
 /// <summary>
-/// /api/v1/trials (with each trial's epochs, events, spec, artefacts and log), /api/v1/hosts and /api/v1/leaderboard:
-/// read-only views for clients (and trainers), from the read model alone, so `yolosweep dashboard` serves them too.
+/// /api/v1/trials (with each trial's epochs, events, spec, artefacts and log), /api/v1/hosts, /api/v1/leaderboard and
+/// /api/v1/knob-effects: read-only views for clients (and trainers), from the read model alone, so
+/// `yolosweep dashboard` serves them too.
 /// </summary>
 public static class TrialsApi
 {
@@ -83,16 +84,24 @@ public static class TrialsApi
             };
             try
             {
-                var groups = await store.ListResultGroupsAsync(query.Sweep, ct);
-                // Only an empty answer needs the (costlier) existence check.
-                if (groups.Count == 0 && query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null)
+                var rows = await Leaderboard.ReadAsync(store, query, ct);
+                // Only an empty answer needs the existence check.
+                if (rows.Count == 0 && query.Sweep is not null && await store.GetSweepAsync(query.Sweep, ct) is null)
                     return Http.Error(404, $"no sweep named '{query.Sweep}'");
-                return Http.Ok(Leaderboard.Build(groups, query));
+                return Http.Ok(rows);
             }
             catch (ArgumentException e)
             {
                 return Http.Error(400, e.Message);
             }
+        });
+
+        read.MapGet("/knob-effects", async (string? sweep, ReadModel store, CancellationToken ct) =>
+        {
+            var results = await store.ListResultsAsync(sweep, ct);
+            if (results.Count == 0 && sweep is not null && await store.GetSweepAsync(sweep, ct) is null)
+                return Http.Error(404, $"no sweep named '{sweep}'");
+            return Http.Ok(KnobEffects.Build(results));
         });
     }
 

@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+using YoloSweep.Contracts.Statistics;
+
+namespace YoloSweep.Contracts.Leaderboards;
+
+/// <summary>
+/// What one knob does to one model at one scale (mAP50-95): each value's mean over its seeds with a 95 % interval,
+/// and each value against the first (smallest) one.
+/// </summary>
+public sealed record KnobEffect(string Model, string Scale, string Knob, IReadOnlyList<KnobValue> Values, IReadOnlyList<KnobDelta> Deltas);
+
+public sealed record KnobValue(string Value, int N, double Mean,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiLow,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiHigh);
+
+/// <summary><c>To</c> minus <c>From</c>, as <see cref="Difference"/> computes it.</summary>
+public sealed record KnobDelta(string From, string To, double Mean,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiLow,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiHigh,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? PValue,
+    int N, bool Paired, Verdict Verdict)
+{
+    public static KnobDelta Of(string from, string to, Difference d) => new(from, to, d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, d.Verdict);
+}
