@@ -126,7 +126,7 @@ const YS = (() => {
 
   /**
    * Per-epoch curves of several lines on one chart: each line a mean with a shaded band (min–max) when there is one.
-   * lines: [{ name, colour, points: [{ epoch, mean, min?, max?, n? }] }].
+   * lines: [{ name, colour, dashed?, points: [{ epoch, mean, min?, max?, n? }] }].
    */
   function curveOption(title, yName, lines, { band = true } = {}) {
     const series = [];
@@ -148,7 +148,7 @@ const YS = (() => {
         });
       }
       series.push({
-        type: 'line', name: line.name, z: 2, showSymbol: pts.length <= 1, symbolSize: 5, lineStyle: { width: 2 },
+        type: 'line', name: line.name, z: 2, showSymbol: pts.length <= 1, symbolSize: 5, lineStyle: { width: 2, type: line.dashed ? 'dashed' : 'solid' },
         itemStyle: { color: line.colour }, color: line.colour,
         data: pts.map(p => ({ value: [p.epoch, p.mean], min: p.min, max: p.max, n: p.n })),
       });

@@ -63,7 +63,8 @@
   // Δ as the statistics contract gives it ({mean, ci_low, ci_high, p_value, n, paired}); older servers sent a number.
   const delta = r => typeof r.delta_map50_95 === 'number' ? { mean: r.delta_map50_95 } : r.delta_map50_95 || null;
   const stat = s => typeof s === 'number' ? { mean: s } : s || {};
-  const ci = s => isNum(s.ci_low) && isNum(s.ci_high) ? `[${fmt(s.ci_low)}, ${fmt(s.ci_high)}]` : '';
+  const bound = x => (x < 0 ? '−' : '') + fmt(Math.abs(x), 3);
+  const ci = s => isNum(s.ci_low) && isNum(s.ci_high) ? `[${bound(s.ci_low)}, ${bound(s.ci_high)}]` : '';
   const verdictRank = { better: 2, no_evidence: 1, worse: 0 };
   const verdictText = r => {
     if (!r.verdict) return '';
@@ -75,14 +76,13 @@
     { key: 'rank', label: '#', value: r => r.rank, title: 'rank by mAP50-95 (mean over seeds)' },
     { key: 'model', label: 'model', text: true, value: r => r.model },
     { key: 'scale', label: 'scale', text: true, value: r => r.scale },
-    { key: 'knobs', label: 'knobs', text: true, cls: 'knobs', value: r => r.knobs, cellTitle: r => r.knobs },
+    { key: 'knobs', label: 'knobs', text: true, cls: 'knobs', value: r => r.knobs, render: r => esc(shortKnobs(r.model, r.knobs)), cellTitle: r => r.knobs,
+      title: 'the knobs that vary between this model’s configurations (hover for all of them)' },
     { key: 'seeds', label: 'seeds', value: r => r.seeds, title: 'succeeded seeds' },
-    { key: 'map50_95', label: 'mAP50-95', value: r => stat(r.map50_95).mean, title: 'mean ± std over seeds',
-      render: r => { const s = stat(r.map50_95); return isNum(s.mean) ? `<b>${fmt(s.mean)}</b> ± ${fmt(s.std)}` : ''; } },
-    { key: 'ci', label: '95 % CI', value: r => stat(r.map50_95).ci_low, title: '95 % confidence interval of the mean mAP50-95',
-      render: r => `<span class="ci">${ci(stat(r.map50_95))}</span>` },
-    { key: 'map50', label: 'mAP50', value: r => stat(r.map50).mean, title: 'mean ± std over seeds',
-      render: r => { const s = stat(r.map50); return isNum(s.mean) ? `${fmt(s.mean)} ± ${fmt(s.std)}` : ''; } },
+    { key: 'map50_95', label: 'mAP50-95 [95 % CI]', value: r => stat(r.map50_95).mean, title: 'mean ± std over seeds, and the 95 % confidence interval of the mean',
+      render: r => { const s = stat(r.map50_95); return isNum(s.mean) ? `<b>${fmt(s.mean)}</b> ± ${fmt(s.std)} <span class="ci">${ci(s)}</span>` : ''; } },
+    { key: 'map50', label: 'mAP50', value: r => stat(r.map50).mean, title: 'mean over seeds (hover: ± std and 95 % CI)',
+      render: r => fmt(stat(r.map50).mean), cellTitle: r => { const s = stat(r.map50); return isNum(s.std) ? `± ${fmt(s.std)} ${ci(s)}` : ''; } },
     { key: 'delta', label: 'Δ mAP50-95', value: r => delta(r)?.mean, title: 'mAP50-95 minus the baseline model’s at the same scale, with its 95 % CI',
       render: r => { const d = delta(r); if (!d || !isNum(d.mean)) return '';
         return `<span class="${d.mean > 0 ? 'pos' : d.mean < 0 ? 'neg' : ''}">${signed(d.mean)}</span> <span class="ci">${ci(d)}</span>`; },
@@ -107,7 +107,7 @@
     { key: 'id', label: 'trial', text: true, value: t => t.id, render: t => `<a href="/trial.html?id=${encodeURIComponent(t.id)}">${esc(t.id)}</a>` },
     { key: 'model', label: 'model', text: true, value: t => t.model },
     { key: 'scale', label: 'scale', text: true, value: t => t.scale },
-    { key: 'knobs', label: 'knobs', text: true, cls: 'knobs', value: t => knobsText(t.knobs), cellTitle: t => knobsText(t.knobs) },
+    { key: 'knobs', label: 'knobs', text: true, cls: 'knobs', value: t => knobsText(t.knobs), render: t => esc(shortKnobs(t.model, t.knobs)), cellTitle: t => knobsText(t.knobs) },
     { key: 'seed', label: 'seed', value: t => t.seed },
     { key: 'state', label: 'state', text: true, value: t => t.state, render: t => `<span class="state ${esc(t.state)}">${esc(t.state)}</span>` },
     { key: 'attempt', label: 'attempt', value: t => t.attempt },
@@ -120,14 +120,37 @@
   ];
   const knobsText = k => !k ? '' : typeof k === 'string' ? k : Object.keys(k).sort().map(n => `${n}=${k[n]}`).join(' ');
 
+  // Labels show only the knobs that vary between a model's configurations in this sweep (the defaults every one of
+  // them shares would repeat on every row); the full setting is in the tooltip, and filters match it.
+  let varying = new Map();
+  function learnKnobs(items) {
+    const values = new Map();
+    for (const it of items)
+      for (const pair of knobsText(it.knobs).split(' ').filter(Boolean)) {
+        const [name, value] = pair.split('=');
+        if (!values.has(it.model)) values.set(it.model, new Map());
+        const names = values.get(it.model);
+        if (!names.has(name)) names.set(name, new Set());
+        names.get(name).add(value);
+      }
+    varying = new Map([...values].map(([model, names]) => [model, new Set([...names].filter(([, v]) => v.size > 1).map(([n]) => n))]));
+  }
+  const shortKnobs = (model, knobs) => {
+    const text = knobsText(knobs), keep = varying.get(model);
+    return keep && keep.size ? text.split(' ').filter(p => keep.has(p.split('=')[0])).join(' ') : text;
+  };
+  const label = c => [c.model, c.scale, shortKnobs(c.model, c.knobs)].filter(Boolean).join(' ');
+
   const board = new Table($('board'), boardColumns, { filter: $('filter'), count: $('board-count'), sort: { key: 'rank', dir: 1 }, empty: 'no succeeded trials yet' });
   const trials = new Table($('trials'), trialColumns, { filter: $('trial-filter'), count: $('trials-count'), empty: 'no trials' });
 
   // --- Pareto fronts ---------------------------------------------------------------------------------------------
   function pareto(el, rows, key, flag, axisName) {
     const pts = rows.filter(r => isNum(r[key]) && isNum(stat(r.map50_95).mean));
-    const point = r => ({ value: [r[key], stat(r.map50_95).mean], row: r });
-    const label = { show: true, position: 'right', distance: 6, fontSize: 10, color: '#444', formatter: p => config(p.data.row) };
+    // Points in the right half are labelled on their left, so no label runs off the chart.
+    const xs = pts.map(r => r[key]), mid = (Math.min(...xs) + Math.max(...xs)) / 2;
+    const point = r => ({ value: [r[key], stat(r.map50_95).mean], row: r, label: { position: r[key] > mid ? 'left' : 'right' } });
+    const text = { show: true, distance: 6, fontSize: 10, color: '#444', formatter: p => label(p.data.row) };
     const front = pts.filter(r => r[flag]).sort((a, b) => a[key] - b[key]);
     chart(el).setOption({
       animation: false,
@@ -143,10 +166,10 @@
       yAxis: valueAxis('mAP50-95', { nameGap: 52 }),
       series: [
         { type: 'scatter', name: 'dominated', data: pts.filter(r => !r[flag]).map(point), symbolSize: 9,
-          itemStyle: { color: '#9aa3ad' }, label, labelLayout: { hideOverlap: true }, z: 2 },
+          itemStyle: { color: '#9aa3ad' }, label: text, labelLayout: { hideOverlap: true }, z: 2 },
         { type: 'line', name: 'Pareto front', data: front.map(point), symbol: 'circle', symbolSize: 12, showAllSymbol: true,
           lineStyle: { color: '#0a7d45', width: 2 }, itemStyle: { color: '#0a7d45' },
-          label: Object.assign({}, label, { color: '#0a5a33', fontWeight: 'bold' }), labelLayout: { hideOverlap: true }, z: 3 },
+          label: Object.assign({}, text, { color: '#0a5a33', fontWeight: 'bold' }), labelLayout: { hideOverlap: true }, z: 3 },
       ],
     }, { notMerge: true });
   }
@@ -168,8 +191,8 @@
       return;
     }
     legend.innerHTML = configs.map(c => { const name = config(c);
-      return `<label class="${hidden.has(name) ? 'off' : ''}" data-name="${esc(name)}" title="${esc(`${c.trials} trial(s), seeds ${(c.seeds || []).join(', ')}; click to hide or show`)}">` +
-        `<span class="swatch" style="background:${colourOf(name)}"></span>${esc(name)} <span class="muted">(${c.trials})</span></label>`; }).join('');
+      return `<label class="${hidden.has(name) ? 'off' : ''}" data-name="${esc(name)}" title="${esc(`${name}: ${c.trials} trial(s), seeds ${(c.seeds || []).join(', ')}; click to hide or show`)}">` +
+        `<span class="swatch" style="background:${colourOf(name)}"></span>${esc(label(c))} <span class="muted">(${c.trials})</span></label>`; }).join('');
     const metrics = [];
     for (const c of configs) for (const m of c.metrics || []) if (!metrics.includes(m) && m !== 'fitness' && m !== 'lr') metrics.push(m);
     const order = m => m === 'map50_95' ? 0 : m === 'map50' ? 1 : 2;
@@ -180,7 +203,7 @@
       let el = [...box.children].find(x => x.dataset.metric === m);
       if (!el) { el = document.createElement('div'); el.className = 'chart'; el.dataset.metric = m; el.dataset.chart = 'curve'; box.appendChild(el); }
       const lines = configs.filter(c => !hidden.has(config(c))).map(c => ({
-        name: config(c), colour: colourOf(config(c)),
+        name: label(c), colour: colourOf(config(c)),
         points: (c.epochs || []).filter(p => p.values && p.values[m]).map(p => ({ epoch: p.epoch, n: p.n, ...p.values[m] })),
       }));
       chart(el).setOption(curveOption(metricLabel(m) + ' per epoch', metricLabel(m), lines), { notMerge: true });
@@ -205,7 +228,8 @@
     box.innerHTML = effects.map((e, i) => `<div><div class="chart small" id="knob-${i}" data-chart="knob"></div>` +
       `<div class="muted" style="font-size:12px;margin-top:4px">${(e.deltas || []).map(d =>
         `${esc(d.from)}→${esc(d.to)}: Δ <span class="${d.mean > 0 ? 'pos' : d.mean < 0 ? 'neg' : ''}">${signed(d.mean)}</span> ` +
-        `<span class="ci">${ci(d)}</span>${isNum(d.p_value) ? ' p ' + pvalue(d.p_value) : ''}${isNum(d.n) ? ` (n ${d.n}${d.paired ? ', paired' : ''})` : ''}`).join('<br>')}</div></div>`).join('');
+        `<span class="ci">${ci(d)}</span>${isNum(d.p_value) ? ' p ' + pvalue(d.p_value) : ''}${isNum(d.n) ? ` (n ${d.n}${d.paired ? ', paired' : ''})` : ''}` +
+        (d.verdict ? ` <span class="verdict ${esc(d.verdict)}">${esc(d.verdict === 'no_evidence' ? 'no evidence' : d.verdict)}</span>` : '')).join('<br>')}</div></div>`).join('');
     effects.forEach((e, i) => {
       const values = e.values || [];
       const colour = colourOf(`${e.model} ${e.scale} ${e.knob}`);
@@ -280,6 +304,7 @@
     const [rows, trialRows, curves, effects] = await Promise.all([
       api('/leaderboard' + q), api('/trials' + q), api('/sweeps/' + encodeURIComponent(current) + '/curves'), optional('/knob-effects' + q)]);
     signature = sig; lastHeavy = Date.now();
+    learnKnobs(trialRows);
     board.setRows(rows);
     const baselines = [...new Set(rows.map(r => r.baseline).filter(Boolean))];
     $('board-note').textContent = `${rows.length} configuration(s)` + (baselines.length ? `; Δ against ${baselines.join(', ')} at the same scale` : '');

@@ -43,7 +43,8 @@
     const line = (name, colour, get) => ({ name, colour, points: epochs.filter(e => isNum(get(e))).map(e => ({ epoch: e.epoch, mean: get(e) })) });
     const charts = [
       ['accuracy', 'mAP per epoch', 'mAP', [line('mAP50-95', '#1f77b4', e => e.map50_95), line('mAP50', '#ff7f0e', e => e.map50), line('fitness', '#2ca02c', e => e.fitness)]],
-      ['losses', 'train losses per epoch', 'loss', losses.map((l, i) => line(l, YS.colourOf('loss ' + l), e => (e.losses || {})[l]))],
+      ['losses', losses.some(l => l.startsWith('val/')) ? 'losses per epoch (validation dashed)' : 'train losses per epoch', 'loss',
+        losses.map(l => Object.assign(line(l, YS.colourOf('loss ' + l.replace(/^val\//, '')), e => (e.losses || {})[l]), { dashed: l.startsWith('val/') }))],
       ['lr', 'learning rate per epoch', 'lr', [line('lr', '#9467bd', e => e.lr)]],
     ];
     if (!box.querySelector('.chart')) box.innerHTML = charts.map(([k]) => `<div class="chart" id="curve-${k}" data-chart="curve"></div>`).join('');
