@@ -59,6 +59,7 @@ public sealed class DashboardTests(DashboardFixture run, ITestOutputHelper outpu
     async Task ShotAsync(IPage page, string name)
     {
         var path = Path.Combine(run.Screenshots, name + ".png");
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)"); // a sticky header would show mid-page otherwise
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         output.WriteLine("screenshot " + path);
     }

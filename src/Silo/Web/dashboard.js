@@ -93,7 +93,7 @@
       render: r => r.verdict ? `<span class="verdict ${esc(r.verdict)}">${esc(verdictText(r))}</span>` : '' },
     { key: 'failed', label: 'failed', value: r => r.failed_seeds, title: 'failed seeds of this configuration',
       render: r => isNum(r.failed_seeds) && r.failed_seeds > 0 ? `<span class="neg">${r.failed_seeds}</span>` : esc(r.failed_seeds ?? '') },
-    { key: 'params', label: 'params M', value: r => isNum(r.params) ? r.params / 1e6 : null, render: r => fmt(r.params / 1e6, 2) },
+    { key: 'params', label: 'params M', value: r => isNum(r.params) ? r.params / 1e6 : null, render: r => isNum(r.params) ? fmt(r.params / 1e6, 2) : '' },
     { key: 'gflops', label: 'GFLOPs', value: r => r.gflops, render: r => fmt(r.gflops, 1) },
     { key: 'latency', label: 'latency ms', value: r => r.latency_ms, render: r => fmt(r.latency_ms, 2) },
     { key: 'train', label: 'train s', value: r => r.train_seconds, render: r => fmt(r.train_seconds, 1) },
@@ -301,9 +301,12 @@
     const running = (counts.running || 0) + (counts.leased || 0) > 0;
     if (sig === signature && !(running && Date.now() - lastHeavy > 9000)) return;
     const q = '?sweep=' + encodeURIComponent(current);
-    const [rows, trialRows, curves, effects] = await Promise.all([
+    const [board_, trialRows, curves, effects] = await Promise.all([
       api('/leaderboard' + q), api('/trials' + q), api('/sweeps/' + encodeURIComponent(current) + '/curves'), optional('/knob-effects' + q)]);
     signature = sig; lastHeavy = Date.now();
+    // A configuration whose every seed failed has a row (its failed seeds) but no figures: none are shown or plotted.
+    const rows = board_.map(r => r.seeds === 0
+      ? Object.assign({}, r, { map50_95: null, map50: null, params: null, gflops: null, latency_ms: null, train_seconds: null }) : r);
     learnKnobs(trialRows);
     board.setRows(rows);
     const baselines = [...new Set(rows.map(r => r.baseline).filter(Boolean))];

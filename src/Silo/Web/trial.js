@@ -29,7 +29,7 @@
       ['mAP50-95', `<b>${fmt(m.map50_95)}</b>`], ['mAP50', fmt(m.map50)], ['precision / recall', `${fmt(m.precision)} / ${fmt(m.recall)}`],
       ['params', isNum(m.params) ? (m.params / 1e6).toFixed(2) + ' M' : ''], ['GFLOPs', fmt(m.gflops, 1)], ['latency', fmt(m.latency_ms, 2) + ' ms'],
       ['train time', fmt(m.train_seconds, 1) + ' s'], ['images / s', fmt(m.images_per_second, 1)]);
-    rows.push(['folder', esc(t.artifacts || '')]);
+    rows.push(['folder', esc(t.artifacts || '') || '<span class="muted">not reported (yet)</span>']);
     $('summary').innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('');
     $('error-section').hidden = !t.error;
     $('error').textContent = t.error || '';
@@ -107,7 +107,7 @@
     $('log-note').textContent = `${log.file}, last ${log.lines.length} line(s)${log.truncated ? ' of ' + (log.size / 1024).toFixed(0) + ' KiB' : ''}`;
     const pre = $('log');
     const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-    pre.textContent = log.lines.join('\n');
+    pre.textContent = log.lines.length ? log.lines.join('\n') : '(empty)';
     if (atEnd) pre.scrollTop = pre.scrollHeight;
   }
 
