@@ -155,6 +155,7 @@
     chart(el).setOption({
       animation: false,
       title: { text: `mAP50-95 vs ${axisName}`, left: 'center', top: 4, textStyle: { fontSize: 13 } },
+      graphic: pts.length ? [] : [{ type: 'text', left: 'center', top: 'middle', style: { text: 'no succeeded configuration yet', fill: '#888', fontSize: 13 } }],
       legend: { top: 26, data: ['Pareto front', 'dominated'] },
       grid: { left: 70, right: 40, top: 58, bottom: 50 },
       tooltip: {
