@@ -269,5 +269,15 @@ public sealed class DashboardApiTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/v1/hosts", JsonBody(new RegisterHostRequest("x", "x", [new DeviceView("cpu")])))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/v1/leases", JsonBody(new AcquireRequest("x", 1)))).StatusCode);
         Assert.Equal("active", (await h.Silo.Orchestrator.Reads.GetSweepAsync("dash-api"))!.Status);
+
+        // Only requests addressed to the loopback (a rebound host name gets nothing).
+        var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sweeps");
+        rebound.Headers.Host = "evil.example:8080";
+        var refused = await http.SendAsync(rebound);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.DoesNotContain("dash-api", await refused.Content.ReadAsStringAsync());
+        var local = new HttpRequestMessage(HttpMethod.Get, "/api/v1/sweeps");
+        local.Headers.Host = "localhost:8080";
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local)).StatusCode);
     }
 }

@@ -39,6 +39,7 @@ public sealed class DashboardServer : IAsyncDisposable
         builder.Services.AddSingleton(new TrialFiles(options.SharedDir));
         var app = builder.Build();
         app.Use(Pipeline.SecurityHeaders);
+        app.Use(LoopbackHostOnly);
         app.Use(Pipeline.Guard);
         app.MapGet("/healthz", () => Results.Text("ok"));
         WebAssets.Map(app);
@@ -56,6 +57,16 @@ public sealed class DashboardServer : IAsyncDisposable
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DashboardServer(app, address.TrimEnd('/'));
+    }
+
+    /// <summary>
+    /// Only requests addressed to the loopback by name: a web page elsewhere that points its own host name at 127.0.0.1
+    /// (DNS rebinding) would otherwise read this token-less API from the user's browser.
+    /// </summary>
+    static async Task LoopbackHostOnly(HttpContext http, Func<Task> next)
+    {
+        if (http.Request.Host.Host is "127.0.0.1" or "localhost" or "[::1]") { await next(); return; }
+        await Http.Error(400, $"this dashboard answers only requests to 127.0.0.1 or localhost, not '{http.Request.Host.Host}'").ExecuteAsync(http);
     }
 
     public async ValueTask DisposeAsync()
