@@ -8,16 +8,20 @@ NATIVE_DIR := $(ROOT)/build/native
 TORCH_CMAKE_PREFIX ?=
 # libopenblas0-openmp: the BLAS real runs load (src/Torch/Blas.cs); the tests pin the reference BLAS (libblas3, a
 # libtorch dependency) through tests/reference-blas.runsettings.
-APT_PACKAGES := libtorch-dev libopenblas0-openmp libpng-dev libturbojpeg0-dev pkg-config postgresql
+# chromium: the headless browser tests/Dashboard.Tests drive (Playwright, never a downloaded browser).
+APT_PACKAGES := libtorch-dev libopenblas0-openmp libpng-dev libturbojpeg0-dev pkg-config postgresql chromium
 # The text of the run plots (results.png, curves, batch images): ScottPlot/SkiaSharp read fonts from /usr/share/fonts.
 FONT_PACKAGES := fonts-dejavu-core
+# npm: the web dashboard's charting library (ECharts) comes from npm when the Silo builds (src/Silo/YoloSweep.Silo.csproj
+# pins it); Debian's npm is installed only where there is no npm at all (a Node.js install brings its own).
+WEB_PACKAGES := $(if $(shell command -v npm),,npm)
 DOTNET := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
 .PHONY: deps native build test demo bench bench-torch bench-models bench-trainer bench-orchestration clean
 
 # Installs only what is missing; a no-op (one dpkg query) when all is there.
 deps:
-	@missing=$$(for p in $(APT_PACKAGES) $(FONT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES) $(FONT_PACKAGES) $(WEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); \

@@ -20,6 +20,7 @@ public static class CliRoot
             TrialsCommand.Build(),       // trials
             LeaderboardCommand.Build(),  // leaderboard
             ReportCommand.Build(),       // report — an ablation report (.md or .html)
+            DashboardCommand.Build(),    // dashboard --db — the web dashboard of a run's database
             SiloCommand.Build(),         // silo — the coordinator
             TrainerCommand.Build(),      // trainer — a trainer host agent
             ModelCommands.Build(),       // model info|run — the model zoo

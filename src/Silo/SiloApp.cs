@@ -14,7 +14,7 @@ namespace YoloSweep.Silo;
 
 /// <summary>
 /// A YoloSweep silo: an Orleans silo (the grains that schedule sweeps) co-hosted with ASP.NET Core (the HTTP API that
-/// trainers and the CLI call, bearer auth, health probes, the web leaderboard, the Orleans dashboard). With a SQLite
+/// trainers and the CLI call, bearer auth, health probes, the web dashboard, the Orleans dashboard). With a SQLite
 /// file it is a single silo on localhost clustering (embedded mode); with PostgreSQL every silo sharing the database
 /// joins one cluster through the membership table there. Used by `yolosweep silo`, by `yolosweep run`, and by tests.
 /// </summary>
@@ -76,6 +76,7 @@ public sealed class SiloApp : IAsyncDisposable
         builder.Services.AddSerilog(logger, dispose: true);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new Auth(options));
+        builder.Services.AddSingleton(new TrialFiles(options.SharedDir));
         var siloPort = options.SiloPort == 0 ? FreePort() : options.SiloPort;
         builder.UseOrleans(silo =>
         {
@@ -95,20 +96,20 @@ public sealed class SiloApp : IAsyncDisposable
         var app = builder.Build();
 
         var auth = app.Services.GetRequiredService<Auth>();
-        app.Use(SecurityHeaders);
-        app.Use(Guard);
+        app.Use(Pipeline.SecurityHeaders);
+        app.Use(Pipeline.Guard);
         app.Use(auth.Guard("/dashboard", Role.Client));
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", Ready);
-        app.MapGet("/", () => Results.Content(LeaderboardPage.Html, "text/html; charset=utf-8"));
+        WebAssets.Map(app);
         if (options.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 
         var api = app.MapGroup("/api/v1");
         var read = api.MapGroup("").AddEndpointFilter(auth.Require(Role.Client, Role.Trainer));
         var client = api.MapGroup("").AddEndpointFilter(auth.Require(Role.Client));
         var trainer = api.MapGroup("").AddEndpointFilter(auth.Require(Role.Trainer));
-        SweepsApi.Map(read, client, options);
-        TrialsApi.Map(read);
+        ReadApi.Map(read);
+        SweepsApi.Map(client, options);
         LeasesApi.Map(trainer, options);
         api.MapFallback((HttpContext h) => Http.Error(404, $"no API route {h.Request.Method} {h.Request.Path}"));
 
@@ -133,44 +134,6 @@ public sealed class SiloApp : IAsyncDisposable
     {
         if (membership.CurrentStatus != SiloStatus.Active) return Http.Error(503, $"silo is {membership.CurrentStatus.ToString().ToLowerInvariant()}, not active");
         return await db.PingAsync(ct) ? Results.Text("ready") : Http.Error(503, "database unreachable");
-    }
-
-    /// <summary>Every answer, pages and API alike: no framing, no content sniffing, scripts and styles from here only.</summary>
-    static Task SecurityHeaders(HttpContext http, Func<Task> next)
-    {
-        var h = http.Response.Headers;
-        h.XContentTypeOptions = "nosniff";
-        h.XFrameOptions = "DENY";
-        h["Referrer-Policy"] = "no-referrer";
-        h.ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-                                  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-        return next();
-    }
-
-    /// <summary>
-    /// Failures become JSON answers instead of dropped connections: 503 while the database is down or the cluster is
-    /// changing (the caller retries), 500 for anything else.
-    /// </summary>
-    static async Task Guard(HttpContext http, Func<Task> next)
-    {
-        try
-        {
-            await next();
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (!http.Response.HasStarted)
-        {
-            var log = http.RequestServices.GetRequiredService<ILogger<SiloApp>>();
-            var (status, message) =
-                e is StorageUnavailableException || Database.IsUnavailable(e) ? (503, "database unavailable, retry later")
-                : Orchestrator.IsTransient(e) ? (503, "the cluster is changing (a silo joined or left), retry in a moment")
-                : (500, "internal error: " + e.Message);
-            if (status == 500) log.LogError(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
-            else log.LogWarning("{Method} {Path}: {Status} ({Error})", http.Request.Method, http.Request.Path, status, e.Message);
-            await Http.Error(status, message).ExecuteAsync(http);
-        }
     }
 
     static int FreePort()

@@ -10,6 +10,7 @@ public class DockerfileTests
     static readonly Dictionary<string, string> TestOnlyPackages = new()
     {
         ["postgresql"] = "the database server `make test` starts; a cluster runs PostgreSQL in its own pod",
+        ["chromium"] = "the headless browser of the dashboard's browser tests (tests/Dashboard.Tests); no image runs a browser",
     };
 
     /// <summary>What the Makefile expects on a developer's machine (README: .NET SDK, g++ and cmake).</summary>
@@ -158,5 +159,32 @@ public class DockerfileTests
         Assert.Contains("\"/app/yolosweep\"", file.Final.Last("ENTRYPOINT"));
         var agent = Repo.Read("src/Agent/TrainerHostOptions.cs");
         Assert.Contains("\"yolosweep-worker\"", agent);
+    }
+
+    /// <summary>
+    /// The web dashboard's charting library is embedded in the Silo assembly at build time from build/web (not in the
+    /// build context): each image fetches, in a stage of its own, the version the Silo project pins, into the folder
+    /// that project reads, and copies it into the stage that publishes (whose build then checks its SHA-256).
+    /// </summary>
+    [Theory]
+    [InlineData("silo"), InlineData("trainer-cpu"), InlineData("trainer-cuda")]
+    public void Every_image_brings_the_pinned_ECharts_to_its_managed_build(string image)
+    {
+        var csproj = Repo.Read("src/Silo/YoloSweep.Silo.csproj");
+        var version = System.Text.RegularExpressions.Regex.Match(csproj, "<EChartsVersion>([^<]+)</EChartsVersion>").Groups[1].Value;
+        Assert.Matches(@"^\d+\.\d+\.\d+$", version);
+        Assert.Contains("<EChartsPrefix>$(RepoRoot)build/web/echarts-$(EChartsVersion)</EChartsPrefix>", csproj);
+        Assert.Matches("<EChartsSha256>[0-9a-f]{64}</EChartsSha256>", csproj);
+
+        var file = Dockerfile.Load($"deploy/{image}/Dockerfile");
+        var web = file.Named("web");
+        var npm = Assert.Single(web.Commands("npm"));
+        Assert.Equal("install", npm[1]);
+        Assert.Contains($"echarts@{version}", npm);
+        Assert.Equal($"build/web/echarts-{version}", npm[npm.IndexOf("--prefix") + 1]);
+        Assert.Equal("/src", web.Last("WORKDIR"));
+        var managed = file.Stages.Single(s => s.Commands("dotnet").Any(c => c.Contains("publish")));
+        Assert.Equal("/src", managed.Last("WORKDIR"));
+        Assert.Contains(managed.Lines, l => l.Instruction == "COPY" && l.Arguments == "--from=web /src/build/web/ build/web/");
     }
 }

@@ -257,13 +257,15 @@ public class SiloApiTests
     }
 
     [Fact]
-    public async Task The_web_page_serves_the_leaderboard_and_plots()
+    public async Task The_web_page_serves_the_dashboard_and_its_script_reads_the_api()
     {
         await using var h = await StartAsync();
         var html = await h.Anonymous.GetStringAsync("/");
-        Assert.Contains("<title>YoloSweep leaderboard</title>", html);
-        Assert.Contains("<svg id=\"gflops\"", html);
-        Assert.Contains("/leaderboard", html);
+        Assert.Contains("<title>YoloSweep dashboard</title>", html);
+        Assert.Contains("<table id=\"board\"", html);
+        var script = await h.Anonymous.GetStringAsync("/assets/dashboard.js");
+        Assert.Contains("/leaderboard", script);
+        Assert.Contains("/knob-effects", script);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public class TrialExecutorTests(TinySynth synth, ITestOutputHelper output) : ICl
         Assert.Equal(1, exec.StartEpoch(spec, work, resume: true));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exec.RunAsync(spec, work, false, e => { first.Add(e); if (e.Epoch == 2) cts.Cancel(); }, cts.Token));
         Assert.Equal([1, 2], first.Select(e => e.Epoch));
-        Assert.Equal(["box_loss", "cls_loss", "dfl_loss"], first[0].Losses.Keys);
+        Assert.Equal(["box_loss", "cls_loss", "dfl_loss", "val/box_loss", "val/cls_loss", "val/dfl_loss"], first[0].Losses.Keys);
         Assert.True(File.Exists(Path.Combine(work, "weights", "last.safetensors")));
 
         // attempt 2 (re-leased) resumes after the checkpointed epoch and finishes

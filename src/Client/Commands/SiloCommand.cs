@@ -4,7 +4,7 @@ using YoloSweep.Silo;
 
 namespace YoloSweep.Client.Commands;
 
-/// <summary>`yolosweep silo`: a silo of the coordinator (Orleans grains, HTTP API, web leaderboard) until Ctrl+C / SIGTERM.</summary>
+/// <summary>`yolosweep silo`: a silo of the coordinator (Orleans grains, HTTP API, web dashboard) until Ctrl+C / SIGTERM.</summary>
 public static class SiloCommand
 {
     public static Command Build()
@@ -22,7 +22,7 @@ public static class SiloCommand
         var advertise = new Option<string?>("--advertise-address") { Description = "IP other silos reach this one at (env YOLOSWEEP_ADVERTISE_ADDRESS, else POD_IP)", DefaultValueFactory = _ => env.AdvertiseAddress };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id (env YOLOSWEEP_CLUSTER_ID)", DefaultValueFactory = _ => env.ClusterId };
         var logFile = new Option<string?>("--log-file") { Description = "also write logs to this file" };
-        var c = new Command("silo", "run a silo: the coordinator's grains, HTTP API, web leaderboard and Orleans dashboard")
+        var c = new Command("silo", "run a silo: the coordinator's grains, HTTP API, web dashboard and Orleans dashboard")
             { db, urls, clientToken, trainerToken, clientTokenFile, trainerTokenFile, lease, siloPort, gatewayPort, advertise, clusterId, logFile };
         c.SetAction(async (p, ct) =>
         {

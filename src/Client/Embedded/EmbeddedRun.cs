@@ -68,7 +68,7 @@ public static class EmbeddedRun
         info.MarkupLine($"[bold]{Markup.Escape(spec.Name)}[/]: {submitted.Trials} trials" +
                         (submitted.Outcome == "created" ? "" : " [yellow](resuming the earlier run)[/]") +
                         $" on {devices.Count} device slot(s) → {Markup.Escape(runDir)}");
-        info.MarkupLine($"web leaderboard: [link]{silo.BaseUrl}/#token={clientToken}[/]");
+        info.MarkupLine($"web dashboard: [link]{silo.BaseUrl}/#token={clientToken}[/]");
 
         var log = Logging.Create(Path.Combine(runDir, "trainer.log"), console: false).ForContext("SourceContext", "Trainer");
         var hostOptions = new TrainerHostOptions

@@ -214,4 +214,32 @@ public sealed class ReadModel(Database db)
         public string? HostId { get; set; }
         public string? Detail { get; set; }
     }
+
+    sealed class SweepEpochRow
+    {
+        public string TrialId { get; set; } = "";
+        public string Model { get; set; } = "";
+        public string Scale { get; set; } = "";
+        public string Knobs { get; set; } = "";
+        public long Seed { get; set; }
+        public string State { get; set; } = "";
+        public string EpochJson { get; set; } = "";
+    }
+
+    /// <summary>
+    /// Every reported epoch of a sweep's trials that are not failed or cancelled, with the trial's configuration, in
+    /// one query (the dashboard's per-configuration curves).
+    /// </summary>
+    public async Task<IReadOnlyList<SweepEpoch>> ListSweepEpochsAsync(string sweep, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<SweepEpochRow>(new CommandDefinition("""
+            SELECT e.trial_id, t.model, t.scale, t.knobs, t.seed, t.state, e.json AS epoch_json
+            FROM epochs e JOIN trials t ON t.id = e.trial_id
+            WHERE t.sweep = @sweep AND t.state NOT IN ('failed', 'cancelled')
+            ORDER BY t.ordinal, e.epoch
+            """, new { sweep }, cancellationToken: ct));
+        return rows.Select(r => new SweepEpoch(r.TrialId, r.Model, r.Scale, r.Knobs, (int)r.Seed, TrialStates.FromDb(r.State),
+            Json.Deserialize<EpochReport>(r.EpochJson)!)).ToList();
+    }
 }

@@ -52,6 +52,9 @@ public sealed record HostInfo(string Id, string Name, IReadOnlyList<Hosts.Device
 /// <summary>One accepted transition of a trial.</summary>
 public sealed record TrialEvent(string TrialId, DateTimeOffset At, string Kind, long Token, string? HostId, string? Detail);
 
+/// <summary>One reported epoch of a trial, with the trial's configuration.</summary>
+public sealed record SweepEpoch(string TrialId, string Model, string Scale, string Knobs, int Seed, TrialState State, EpochReport Epoch);
+
 /// <summary>Which trials to list.</summary>
 public sealed record TrialQuery(string? Sweep = null, TrialState? State = null, int Limit = 10_000);
 

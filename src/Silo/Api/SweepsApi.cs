@@ -6,13 +6,14 @@ using YoloSweep.Grains.Queries;
 
 namespace YoloSweep.Silo.Api;
 
-/// <summary>/api/v1/sweeps: submit (client), list, show, cancel (client).</summary>
+/// <summary>/api/v1/sweeps: submit (client), list, show, per-epoch curves, cancel (client).</summary>
 public static class SweepsApi
 {
     /// <summary>A guard against a typo exploding a sweep into millions of rows.</summary>
     public const int MaxTrialsPerSweep = SweepLimits.MaxTrials;
 
-    public static void Map(RouteGroupBuilder read, RouteGroupBuilder client, SiloOptions options)
+    /// <summary>The writes: submit and cancel (client token, grains).</summary>
+    public static void Map(RouteGroupBuilder client, SiloOptions options)
     {
         client.MapPost("/sweeps", async (HttpContext http, Orchestrator orchestrator, ILogger<Sweep> log) =>
         {
@@ -54,17 +55,29 @@ public static class SweepsApi
             }
         });
 
-        read.MapGet("/sweeps", async (Orchestrator orchestrator, CancellationToken ct) =>
-            Http.Ok((await orchestrator.Reads.ListSweepsAsync(ct)).Select(s => s.ToView()).ToList()));
-
-        read.MapGet("/sweeps/{name}", async (string name, Orchestrator orchestrator, CancellationToken ct) =>
-            await orchestrator.Reads.GetSweepAsync(name, ct) is { } s ? Http.Ok(s.ToView(withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
-
         client.MapPost("/sweeps/{name}/cancel", async (string name, Orchestrator orchestrator, ILogger<Sweep> log, CancellationToken ct) =>
         {
             if (!await orchestrator.CancelSweepAsync(name)) return Http.Error(404, $"no sweep named '{name}'");
             log.LogInformation("Sweep {Sweep} cancelled", name);
             return Http.Ok((await orchestrator.Reads.GetSweepAsync(name, ct))!.ToView());
+        });
+    }
+
+    /// <summary>The reads (the read model only, no grains): shared with `yolosweep dashboard` through <see cref="ReadApi"/>.</summary>
+    public static void MapReads(RouteGroupBuilder read)
+    {
+        read.MapGet("/sweeps", async (ReadModel store, CancellationToken ct) =>
+            Http.Ok((await store.ListSweepsAsync(ct)).Select(s => s.ToView()).ToList()));
+
+        read.MapGet("/sweeps/{name}", async (string name, ReadModel store, CancellationToken ct) =>
+            await store.GetSweepAsync(name, ct) is { } s ? Http.Ok(s.ToView(withSpec: true)) : Http.Error(404, $"no sweep named '{name}'"));
+
+        // Per configuration (model, scale, knobs) and epoch: mean, min, max and std over its trials (failed and
+        // cancelled ones left out) of mAP50-95, mAP50, fitness, lr and every loss, for the dashboard's curves.
+        read.MapGet("/sweeps/{name}/curves", async (string name, ReadModel store, CancellationToken ct) =>
+        {
+            if (await store.GetSweepAsync(name, ct) is null) return Http.Error(404, $"no sweep named '{name}'");
+            return Http.Ok(Curves.Aggregate(await store.ListSweepEpochsAsync(name, ct)));
         });
     }
 }

@@ -6,7 +6,11 @@ using YoloSweep.Contracts.Trials;
 
 namespace YoloSweep.Silo.Api;
 
-/// <summary>/api/v1/trials, /api/v1/leaderboard and /api/v1/knob-effects: read-only views for clients (and trainers).</summary>
+/// <summary>
+/// /api/v1/trials (with each trial's epochs, events, spec, artefacts and log), /api/v1/hosts, /api/v1/leaderboard and
+/// /api/v1/knob-effects: read-only views for clients (and trainers), from the read model alone, so
+/// `yolosweep dashboard` serves them too.
+/// </summary>
 public static class TrialsApi
 {
     public static void Map(RouteGroupBuilder read)
@@ -33,6 +37,28 @@ public static class TrialsApi
 
         read.MapGet("/trials/{id}/events", async (string id, ReadModel store, CancellationToken ct) =>
             await store.GetTrialAsync(id, ct) is null ? Http.Error(404, $"no trial '{id}'") : Http.Ok(await store.GetEventsAsync(id, ct)));
+
+        read.MapGet("/trials/{id}/spec", async (string id, ReadModel store, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(t.Spec) : Http.Error(404, $"no trial '{id}'"));
+
+        // The trial's folder in the shared folder: its images and text files (PR curve, results.png, metrics.json, logs).
+        read.MapGet("/trials/{id}/artifacts", async (string id, ReadModel store, TrialFiles files, CancellationToken ct) =>
+            await store.GetTrialAsync(id, ct) is { } t ? Http.Ok(files.List(t)) : Http.Error(404, $"no trial '{id}'"));
+
+        read.MapGet("/trials/{id}/artifacts/{**name}", async (string id, string name, ReadModel store, TrialFiles files, CancellationToken ct) =>
+        {
+            if (await store.GetTrialAsync(id, ct) is not { } t) return Http.Error(404, $"no trial '{id}'");
+            return files.Open(t, name) is { } f
+                ? Results.File(f.Path, f.ContentType, enableRangeProcessing: false)
+                : Http.Error(404, $"trial '{id}' has no file '{name}' (GET /api/v1/trials/{id}/artifacts lists them)");
+        });
+
+        read.MapGet("/trials/{id}/log", async (string id, int? tail, ReadModel store, TrialFiles files, CancellationToken ct) =>
+        {
+            if (tail is < 1 or > 10_000) return Http.Error(400, "tail must be in 1..10000");
+            if (await store.GetTrialAsync(id, ct) is not { } t) return Http.Error(404, $"no trial '{id}'");
+            return files.Tail(t, tail ?? 200) is { } log ? Http.Ok(log) : Http.Error(404, $"trial '{id}' has no log (yet)");
+        });
 
         read.MapGet("/hosts", async (ReadModel store, CancellationToken ct) =>
             Http.Ok((await store.ListHostsAsync(ct)).Select(h => h.ToView()).ToList()));
