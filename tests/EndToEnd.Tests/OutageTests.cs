@@ -7,7 +7,7 @@ namespace YoloSweep.EndToEnd.Tests;
 /// Issue 11 item 11: a database outage longer than the lease, with real processes (a silo on its own PostgreSQL server,
 /// which the test stops and starts, a trainer host and its workers). Epoch reports made during the outage used to be
 /// given up on after a lease's worth of retries (12 of 1,440 rows lost); they must wait and be replayed in order.
-/// About 18 s, most of it starting PostgreSQL and the silo process.
+/// 11-20 s depending on load, most of it starting PostgreSQL and the silo process.
 /// </summary>
 public sealed class OutageTests(ITestOutputHelper output)
 {
