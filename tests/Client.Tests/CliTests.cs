@@ -139,6 +139,12 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("1 trial(s) failed", stdout + stderr);
         Assert.Contains("simulated crash at epoch 2", stdout + stderr);
+        // a transient failure (the trial process died) is retried: it failed only when its attempts ran out
+        await using var db = Grains.Storage.Database.Open(Path.Combine(_dir, "runs", "crash", "yolosweep.db"));
+        var trial = Assert.Single(await new Grains.Queries.ReadModel(db).ListTrialsAsync(new Grains.Queries.TrialQuery("crash")));
+        Assert.Equal(Contracts.Trials.TrialState.Failed, trial.State);
+        Assert.Equal(2, trial.Attempt);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     [Fact]
@@ -198,6 +204,68 @@ public sealed class CliTests : IDisposable
 
         var badOption = await CliProcess.RunAsync(_dir, ["leaderboard", "--format", "xml", "--token", "t"]);
         Assert.NotEqual(0, badOption.Code);
+    }
+
+    [Fact]
+    public async Task Item1_a_deeply_nested_sweep_file_is_a_located_error_for_submit_and_run_not_a_crash()
+    {
+        // Issue 11 item 1: 40,000 '[' (or 20,000 '{a: ') used to overflow the CLI's stack (exit 134) before any request.
+        Write("deep.yaml", new string('[', 40_000) + new string(']', 40_000) + "\n");
+        Write("deep-map.yaml", "name: deep\nmatrix: " + string.Concat(Enumerable.Repeat("{a: ", 20_000)) + "\n");
+        var env = new Dictionary<string, string?> { ["YOLOSWEEP_TOKEN"] = "t" };
+        foreach (var (file, args) in new[] { ("deep.yaml", new[] { "submit", "deep.yaml", "--silo", "http://127.0.0.1:9" }), ("deep-map.yaml", new[] { "submit", "deep-map.yaml", "--silo", "http://127.0.0.1:9" }), ("deep.yaml", new[] { "run", "deep.yaml" }) })
+        {
+            var (code, _, stderr) = await CliProcess.RunAsync(_dir, args, env);
+            Assert.True(code == 1, $"{string.Join(' ', args)}: exit {code}\n{stderr}");
+            Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(file)}:\d+:\d+: lists and mappings nested more than 64 deep, the limit", stderr);
+            Assert.DoesNotContain("cannot reach", stderr); // refused locally, before any request
+            Assert.DoesNotContain("Stack overflow", stderr);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_dir, "runs", "deep")));
+    }
+
+    [Fact]
+    public async Task Item12_tokens_on_the_command_line_are_warned_about_and_one_character_tokens_are_refused()
+    {
+        // `ps` shows arguments to every user of the machine; a 1-character token is no password.
+        var silo = await CliProcess.RunAsync(_dir, ["silo", "--client-token", "a", "--trainer-token", "b", "--db", Path.Combine(_dir, "s.db"), "--urls", "http://127.0.0.1:0"]);
+        Assert.Equal(1, silo.Code);
+        Assert.Contains("warning: --client-token shows the token to anyone who can run ps here; set YOLOSWEEP_CLIENT_TOKEN (or YOLOSWEEP_CLIENT_TOKEN_FILE) instead", silo.Err);
+        Assert.Contains("warning: --trainer-token shows the token", silo.Err);
+        Assert.Contains("the client token (YOLOSWEEP_CLIENT_TOKEN, --client-token-file) is 1 characters; use at least 16", silo.Err);
+        Assert.DoesNotContain("   at ", silo.Err);
+
+        var trainer = await CliProcess.RunAsync(_dir, ["trainer", "--token", "x", "--silo", "http://127.0.0.1:9"]);
+        Assert.Equal(1, trainer.Code);
+        Assert.Contains("warning: --token shows the token to anyone who can run ps here; set YOLOSWEEP_TRAINER_TOKEN", trainer.Err);
+        Assert.Contains("is 1 characters; use at least 16", trainer.Err);
+
+        // From a file (a mounted secret ends with a newline): no warning, the token trimmed before it is measured.
+        var file = Write("short.token", "abc\n\n");
+        var fromFile = await CliProcess.RunAsync(_dir, ["trainer", "--token-file", file, "--silo", "http://127.0.0.1:9"]);
+        Assert.Equal(1, fromFile.Code);
+        Assert.Contains("is 3 characters; use at least 16", fromFile.Err);
+        Assert.DoesNotContain("warning:", fromFile.Err);
+    }
+
+    [Fact]
+    public async Task Item15_gpu_indices_this_machine_lacks_are_refused_when_run_or_trainer_starts()
+    {
+        // Issue 11 item 15: `--devices 0,1` on a machine without a GPU used to start, and every trial then failed with
+        // "cuda:0 is not available". The host refuses to start instead, before any trial is leased.
+        var gpus = YoloSweep.Agent.Devices.CudaDeviceCount();
+        var devices = $"{gpus},{gpus + 1}"; // indices past this machine's last device, whatever it has
+        var expected = gpus == 0 ? "this machine has no CUDA device; use --devices cpu" : $"this machine has {gpus} CUDA device(s), indices 0..{gpus - 1}";
+        Write("small.yaml", Small);
+        var run = await CliProcess.RunAsync(_dir, ["run", "small.yaml", "--devices", devices]);
+        Assert.Equal(1, run.Code);
+        Assert.Contains($"devices '{devices}': {expected}", run.Err);
+        Assert.False(File.Exists(Path.Combine(_dir, "runs", "small", "yolosweep.db")), "the run started trials");
+        var trainer = await CliProcess.RunAsync(_dir, ["trainer", "--devices", devices, "--silo", "http://127.0.0.1:9"],
+            new Dictionary<string, string?> { ["YOLOSWEEP_TRAINER_TOKEN"] = "trainer-token-0123456789" });
+        Assert.Equal(1, trainer.Code);
+        Assert.Contains($"devices '{devices}': {expected}", trainer.Err);
+        Assert.DoesNotContain("Cannot register", trainer.Err + trainer.Out); // it never got as far as the Silo
     }
 
     public void Dispose()

@@ -310,6 +310,49 @@ public partial class CliCommandLineTests
         finally { Directory.Delete(dir, true); }
     }
 
+    // ---- the README's example sweep and the dataset it names (issue 11 item 17) ----
+
+    [Fact]
+    public async Task Item17_the_READMEs_example_sweeps_name_the_dataset_the_READMEs_synth_command_writes()
+    {
+        // The README once pointed its sweep at a dataset file nothing wrote, and nothing checked before trials started.
+        var readme = Repo.Read("README.md");
+        var synth = DocCommandLinesOf("README.md").First(l => l.Args is ["data", "synth", ..]);
+        var run = Regex.Match(readme, @"YOLOSWEEP_SHARED_DIR=(\S+) bin/yolosweep run (\S+\.yaml)");
+        Assert.True(run.Success, "the README shows no `YOLOSWEEP_SHARED_DIR=… bin/yolosweep run SWEEP.yaml` line");
+        var block = Regex.Match(readme, "```yaml\n(name: .*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "the README shows no example sweep");
+        var sweeps = new[] { ("README.md's example sweep", block.Groups[1].Value), (run.Groups[2].Value, Repo.Read(run.Groups[2].Value)) };
+
+        var dir = Directory.CreateTempSubdirectory("yolosweep-readme-data-").FullName;
+        try
+        {
+            var shared = Path.Combine(dir, run.Groups[1].Value);
+            // before the README's synth command: refused at submission, naming the file it looked for
+            foreach (var (name, yaml) in sweeps)
+            {
+                var e = Assert.Throws<SweepSpecException>(() => SweepSpecParser.Parse(yaml, name, new SubmitContext(shared)));
+                Assert.Contains("is not found in the shared folder", Assert.Single(e.Errors));
+            }
+            var (code, stdout, stderr) = await YoloSweep.Testing.CliProcess.RunAsync(dir, Shrunk(synth.Args), timeout: TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, $"{synth} exited {code}\n{stdout}\n{stderr}");
+            // after it: both sweeps pass the pre-flight (the dataset exists inside the shared folder and reads as one)
+            foreach (var (name, yaml) in sweeps)
+            {
+                var e = Record.Exception(() => SweepSpecParser.Parse(yaml, name, new SubmitContext(shared)));
+                Assert.True(e is null, $"{name} after `{synth}`: {((e as SweepSpecException)?.Errors is { } errs ? string.Join("; ", errs) : e?.Message)}");
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+
+        // make demo: scripts/demo.sh writes the dataset configs/sweeps/demo.yaml names, into the shared folder it runs with
+        var demo = Repo.Read("scripts/demo.sh");
+        var data = SweepSpecParser.Parse(Repo.Read("configs/sweeps/demo.yaml"), "configs/sweeps/demo.yaml").Data!;
+        Assert.EndsWith("/data.yaml", data);
+        Assert.Contains($"data synth --out \"$SHARED/{data[..^"/data.yaml".Length]}\"", demo);
+        Assert.Contains("YOLOSWEEP_SHARED_DIR=\"$SHARED\"", demo);
+    }
+
     [GeneratedRegex(@"^```(\w*)\n(.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex FencedBlock();
 }
