@@ -47,6 +47,8 @@ public class HardeningTests
                      ("gflops", "1e308", "'metrics.gflops' must be in 0..1000000000, got 1E+308"),
                      ("map50_95", "1.5", "'metrics.map50_95' must be in 0..1, got 1.5"),
                      ("params", "-5", "'metrics.params' must not be negative, got -5"),
+                     ("latency_iqr_ms", "\"NaN\"", "'metrics.latency_iqr_ms' must be a finite number, got NaN"),
+                     ("latency_runs", "-1", "'metrics.latency_runs' must be in 0..1000000, got -1"),
                  })
         {
             var r = await h.Trainer.PostAsync(complete, Raw($$$"""{"fencing_token": {{{l.FencingToken}}}, "metrics": {"{{{field}}}": {{{value}}}}}"""));

@@ -16,6 +16,11 @@ public static class Reports
         ?? Field("metrics.recall", m.Recall, 0, 1) ?? Field("metrics.fitness", m.Fitness, 0, 1) ?? Field("metrics.gflops", m.Gflops, 0, 1e9)
         ?? Field("metrics.latency_ms", m.LatencyMs, 0, 1e9) ?? Field("metrics.train_seconds", m.TrainSeconds, 0, 1e12)
         ?? Field("metrics.images_per_second", m.ImagesPerSecond, 0, 1e12)
+        ?? (m.LatencyIqrMs is { } iqr ? Field("metrics.latency_iqr_ms", iqr, 0, 1e9) : null)
+        ?? (m.LatencyRuns is < 0 or > 1_000_000 ? $"'metrics.latency_runs' must be in 0..1000000, got {m.LatencyRuns}" : null)
+        ?? (m.LatencyThreads is < 0 or > 4096 ? $"'metrics.latency_threads' must be in 0..4096, got {m.LatencyThreads}" : null)
+        ?? (m.LatencyImgsz is < 0 or > 100_000 ? $"'metrics.latency_imgsz' must be in 0..100000, got {m.LatencyImgsz}" : null)
+        ?? (m.LatencyDevice is { Length: > 64 } ? "'metrics.latency_device' must be at most 64 characters" : null)
         ?? (m.Params < 0 ? $"'metrics.params' must not be negative, got {m.Params}" : null)
         ?? (m.Epochs is < 0 or > 1_000_000 ? $"'metrics.epochs' must be in 0..1000000, got {m.Epochs}" : null);
 
