@@ -30,7 +30,7 @@ public class HardeningRegressionTests
             ("a probe", await h.Anonymous.GetAsync("/healthz")),
         };
         Assert.Equal(HttpStatusCode.OK, answers[0].Response.StatusCode);
-        Assert.Contains("<title>YoloSweep leaderboard</title>", await answers[0].Response.Content.ReadAsStringAsync());
+        Assert.Contains("<title>YoloSweep dashboard</title>", await answers[0].Response.Content.ReadAsStringAsync());
         foreach (var (what, r) in answers)
         {
             string? One(string name) => r.Headers.TryGetValues(name, out var v) ? string.Join(",", v) : null;

@@ -34,21 +34,35 @@ public static class ReportPlots
         var knobs = Output.LeaderboardOutput.DistinguishingKnobs(measured);
         string Label(LeaderboardRow r) => $"{r.Model} {r.Scale} {knobs(r)}".Trim();
         var palette = new ScottPlot.Palettes.Category10();
+        var (xMin, xMax) = (measured.Select(Cost).DefaultIfEmpty(0).Min(), measured.Select(Cost).DefaultIfEmpty(1).Max());
+        var (yMin, yMax) = (measured.Select(r => r.Map50_95.Mean).DefaultIfEmpty(0).Min(), measured.Select(r => r.Map50_95.Mean).DefaultIfEmpty(1).Max());
+        var placed = new List<(double X, double Y, double Width)>();
+        // Rough pixel geometry of the data area, to tell when two labels would overlap.
+        double Px(double dx) => Math.Abs(dx) / Math.Max(1e-9, xMax - xMin) * 650;
+        double Py(double dy) => Math.Abs(dy) / Math.Max(1e-9, yMax - yMin) * 380;
         foreach (var (r, i) in measured.Select((r, i) => (r, i)))
         {
             var color = palette.GetColor(i);
-            plt.Add.Marker(Cost(r), r.Map50_95.Mean, MarkerShape.FilledCircle, 9, color);
+            var (x, y) = (Cost(r), r.Map50_95.Mean);
+            plt.Add.Marker(x, y, MarkerShape.FilledCircle, 9, color);
             if (r.Map50_95.CiLow is { } lo && r.Map50_95.CiHigh is { } hi)
             {
-                var bar = plt.Add.ErrorBar([Cost(r)], [r.Map50_95.Mean], [hi - r.Map50_95.Mean]);
+                var bar = plt.Add.ErrorBar([x], [y], [hi - y]);
                 bar.Color = color;
             }
-            var text = plt.Add.Text(Label(r), Cost(r), r.Map50_95.Mean);
+            var text = plt.Add.Text(Label(r), x, y);
             text.LabelFontSize = 11;
-            text.LabelFontColor = color.Darken(0.3);
             text.LabelFontName = RunPlots.FontFamily;
-            text.LabelOffsetX = 6;
-            text.LabelOffsetY = -6;
+            text.LabelFontColor = color.Darken(0.3);
+            // Labels of the right half go to the left of their point (they would leave the plot otherwise), and
+            // labels of points that (nearly) coincide are stacked instead of printed over each other.
+            var rightHalf = xMax > xMin && x > (xMin + xMax) / 2;
+            text.LabelAlignment = rightHalf ? Alignment.MiddleRight : Alignment.MiddleLeft;
+            text.LabelOffsetX = rightHalf ? -8 : 8;
+            var width = 6.5 * Label(r).Length;
+            var near = placed.Count(p => Py(p.Y - y) < 16 && Px(p.X - x) < Math.Max(p.Width, width) + 10);
+            text.LabelOffsetY = 15 * near;
+            placed.Add((x, y, width));
         }
         var front = measured.Where(r => latency ? r.ParetoLatency : r.ParetoGflops).OrderBy(Cost).ToList();
         if (front.Count > 1)
@@ -59,8 +73,7 @@ public static class ReportPlots
             line.LegendText = "Pareto front";
         }
         plt.ShowLegend(Alignment.LowerRight);
-        // Room on the right for the labels of the costliest points.
-        plt.Axes.Margins(left: 0.08, right: 0.35, bottom: 0.12, top: 0.12);
+        plt.Axes.Margins(left: 0.1, right: 0.1, bottom: 0.12, top: 0.12);
         return plt.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 

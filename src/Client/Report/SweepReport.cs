@@ -117,7 +117,11 @@ public static class SweepReport
             var succeeded = trials.Where(t => t.State == "succeeded").ToList();
             var epochs = new Dictionary<string, IReadOnlyList<EpochReport>>();
             foreach (var t in succeeded) epochs[t.Id] = await reads.EpochsAsync(t.Id, ct);
-            var configs = succeeded.GroupBy(t => $"{t.Model} {t.Scale} {ListOutput.Knobs(t)}".Trim()).OrderBy(g => g.Key, StringComparer.Ordinal)
+            // Legend entries name only the knobs that vary within a model (as the leaderboard's labels do).
+            var varying = succeeded.GroupBy(t => t.Model).ToDictionary(g => g.Key,
+                g => g.SelectMany(t => t.Knobs).GroupBy(k => k.Key).Where(k => k.Select(x => x.Value).Distinct().Count() > 1).Select(k => k.Key).ToHashSet());
+            string ConfigLabel(TrialView t) => $"{t.Model} {t.Scale} {string.Join(" ", t.Knobs.Where(k => varying[t.Model].Contains(k.Key)).Select(k => $"{k.Key}={k.Value}"))}".Trim();
+            var configs = succeeded.GroupBy(ConfigLabel).OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => (g.Key, (IReadOnlyList<IReadOnlyList<EpochReport>>)g.Select(t => epochs[t.Id]).ToList())).ToList();
             b.Add(new Figure("curves-map50-95.png", ReportPlots.Curves(configs, "mAP50-95", e => e.Map50_95), "validation mAP50-95 per epoch"));
             b.Add(new Figure("curves-map50.png", ReportPlots.Curves(configs, "mAP50", e => e.Map50), "validation mAP50 per epoch"));
