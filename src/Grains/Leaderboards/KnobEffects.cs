@@ -5,13 +5,13 @@ using YoloSweep.Grains.Queries;
 
 namespace YoloSweep.Grains.Leaderboards;
 
-/// <summary>Per model, scale and swept knob: the mAP50-95 of each value over seeds, and each value vs the first.</summary>
+/// <summary>Per model, scale and swept knob of the results given (callers read one sweep's): the mAP50-95 of each value over seeds, and each value vs the first.</summary>
 public static class KnobEffects
 {
-    public static IReadOnlyList<KnobEffect> Build(IEnumerable<TrialResult> results, string? sweep = null)
+    public static IReadOnlyList<KnobEffect> Build(IEnumerable<TrialResult> results)
     {
         var effects = new List<KnobEffect>();
-        foreach (var config in results.Where(r => sweep is null || r.Sweep == sweep).GroupBy(r => (r.Model, r.Scale)).OrderBy(g => g.Key))
+        foreach (var config in results.GroupBy(r => (r.Model, r.Scale)).OrderBy(g => g.Key))
         {
             var parsed = config.Select(r => (Result: r, Knobs: Leaderboard.ParseKnobs(r.Knobs))).ToList();
             foreach (var knob in parsed.SelectMany(p => p.Knobs.Keys).Distinct().Order(StringComparer.Ordinal))
