@@ -126,6 +126,23 @@ public class HardeningRegressionTests
     }
 
     [Fact]
+    public async Task Item8_a_sweep_submitted_before_any_host_registers_is_accepted_with_a_warning_that_names_what_it_waits_for()
+    {
+        await using var h = await StartAsync();
+        static string Yaml(string name) => $"name: {name}\ntrain: {{ epochs: 1, simulate: {{ seconds_per_epoch: 0 }} }}\nmatrix: {{ model: yolov5 }}\nseeds: [0, 1]\nresources: {{ gpus: 2 }}\n";
+
+        var early = await Read<SubmitSweepResponse>(await h.Client.PostAsync("/api/v1/sweeps", JsonBody(new SubmitSweepRequest(Yaml("early")))));
+        Assert.Equal("created", early.Outcome);
+        Assert.Contains("no trainer host is registered yet", early.Warning);
+        Assert.Contains("2 trial(s) stay pending until a host with at least 2 device(s)", early.Warning);
+
+        await h.Trainer.PostAsync("/api/v1/hosts", JsonBody(new RegisterHostRequest("h", "h", [new DeviceView("cpu0"), new DeviceView("cpu1")])));
+        var later = await Read<SubmitSweepResponse>(await h.Client.PostAsync("/api/v1/sweeps", JsonBody(new SubmitSweepRequest(Yaml("later")))));
+        Assert.Equal("created", later.Outcome);
+        Assert.Null(later.Warning);
+    }
+
+    [Fact]
     public async Task Item4_spellings_of_one_knob_value_are_one_trial_over_http_and_group_by_the_knob_answers()
     {
         await using var h = await StartAsync();

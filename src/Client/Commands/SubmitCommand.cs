@@ -29,6 +29,7 @@ public static class SubmitCommand
                 Console.Error.WriteLine(r.Outcome == "created"
                     ? $"sweep '{r.Sweep}' submitted: {r.Trials} trials"
                     : $"sweep '{r.Sweep}' was already submitted ({r.Trials} trials); nothing changed");
+            if (r.Warning is not null) Console.Error.WriteLine($"warning: {r.Warning}");
             if (!p.GetValue(wait)) return 0;
 
             SweepView sweep;

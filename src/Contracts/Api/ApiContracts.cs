@@ -9,7 +9,8 @@ namespace YoloSweep.Contracts.Api;
 public sealed record ErrorResponse(string Error, IReadOnlyList<string>? Details = null);
 
 public sealed record SubmitSweepRequest(string Yaml, string? File = null);
-public sealed record SubmitSweepResponse(string Sweep, string Outcome, int Trials);
+/// <summary>Warning: set when the sweep was accepted but nothing can run it yet (no trainer host registered).</summary>
+public sealed record SubmitSweepResponse(string Sweep, string Outcome, int Trials, string? Warning = null);
 
 public sealed record SweepView(string Name, string Status, int Priority, DateTimeOffset CreatedAt, int Total, int Finished,
     IReadOnlyDictionary<string, int> Counts, string? SpecYaml = null);

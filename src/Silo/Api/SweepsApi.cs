@@ -12,6 +12,11 @@ public static class SweepsApi
     /// <summary>A guard against a typo exploding a sweep into millions of rows.</summary>
     public const int MaxTrialsPerSweep = SweepLimits.MaxTrials;
 
+    /// <summary>With no host registered the parser cannot check resources.gpus, and the trials would wait in silence.</summary>
+    static string? NoHostWarning((string Name, int Devices)? largest, SweepSpec spec, int trials) => largest is null
+        ? $"no trainer host is registered yet: the {trials} trial(s) stay pending until a host with at least {spec.Gpus} device(s) starts (yolosweep trainer --silo URL)"
+        : null;
+
     /// <summary>The writes: submit and cancel (client token, grains).</summary>
     public static void Map(RouteGroupBuilder client, SiloOptions options)
     {
@@ -49,9 +54,9 @@ public static class SweepsApi
                     return Http.Error(409, $"a different sweep named '{spec.Name}' already exists; rename this one or cancel that one");
                 case SubmitOutcome.Created:
                     log.LogInformation("Sweep {Sweep} submitted: {Trials} trials", spec.Name, trials.Count);
-                    return Http.Ok(new SubmitSweepResponse(spec.Name, "created", total), 201);
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "created", total, NoHostWarning(largest, spec, total)), 201);
                 default:
-                    return Http.Ok(new SubmitSweepResponse(spec.Name, "already_exists", total));
+                    return Http.Ok(new SubmitSweepResponse(spec.Name, "already_exists", total, NoHostWarning(largest, spec, total)));
             }
         });
 
