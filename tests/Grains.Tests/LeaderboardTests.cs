@@ -147,5 +147,8 @@ public class LeaderboardTests
         var to16 = effect.Deltas[1];
         Assert.True(to16.Paired);
         Assert.Equal(0.22 - 0.33, to16.Mean, 9);
+        // paired differences −0.10, −0.12: half-width 12.7062 · 0.01 straddles zero
+        Assert.Equal(-0.11 + 12.7062047 * 0.01, to16.CiHigh!.Value, 5);
+        Assert.Equal("no evidence (n=2)", to16.Difference.VerdictText);
     }
 }

@@ -95,13 +95,9 @@ public static class SweepReport
             b.Add(new Table(["model", "scale", "knob", "value", "seeds", "mAP50-95 [95% CI]", "Δ vs first value [95% CI]", "p", "verdict"],
                 effects.SelectMany(e => e.Values.Select((v, i) =>
                 {
-                    var d = i == 0 ? null : e.Deltas[i - 1];
-                    var diff = d is null ? null : new Difference(d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, 0);
+                    var diff = i == 0 ? null : e.Deltas[i - 1].Difference;
                     return (IReadOnlyList<string>)[e.Model, e.Scale, e.Knob, v.Value, v.N.ToString(Inv), MeanCi(new Stat(v.Mean, 0, v.CiLow, v.CiHigh)),
-                        LeaderboardOutput.DeltaText(diff), LeaderboardOutput.PText(diff), d is null ? "reference" : diff!.Verdict switch
-                        {
-                            Verdict.Better => "better", Verdict.Worse => "worse", _ => $"no evidence (n={d.N})",
-                        }];
+                        LeaderboardOutput.DeltaText(diff), LeaderboardOutput.PText(diff), diff?.VerdictText ?? "reference"];
                 })).ToList()));
             foreach (var (e, i) in effects.Select((e, i) => (e, i)))
                 b.Add(new Figure($"knob-{i + 1}.png", ReportPlots.KnobEffect(e), $"{e.Model} {e.Scale}: {e.Knob}"));

@@ -13,12 +13,17 @@ public sealed record KnobValue(string Value, int N, double Mean,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiLow,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiHigh);
 
-/// <summary><c>To</c> minus <c>From</c>, as <see cref="Difference"/> computes it.</summary>
+/// <summary><c>To</c> minus <c>From</c>, as <see cref="Difference"/> computes it (flat in JSON, as the dashboard reads it).</summary>
 public sealed record KnobDelta(string From, string To, double Mean,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiLow,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiHigh,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? PValue,
-    int N, bool Paired, Verdict Verdict)
+    int N, bool Paired, int NBaseline, Verdict Verdict)
 {
-    public static KnobDelta Of(string from, string to, Difference d) => new(from, to, d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, d.Verdict);
+    public static KnobDelta Of(string from, string to, Difference d) =>
+        new(from, to, d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, d.NBaseline, d.Verdict);
+
+    /// <summary>The same figures as a <see cref="Difference"/>, for the formatting and verdict text the leaderboard uses.</summary>
+    [JsonIgnore]
+    public Difference Difference => new(Mean, CiLow, CiHigh, PValue, N, Paired, NBaseline);
 }
