@@ -32,7 +32,6 @@ public sealed class SimulatedTrialExecutor : ITrialExecutor
             await Task.Delay(TimeSpan.FromSeconds(sim.SecondsPerEpoch), ct);
             if (sim.FailAtEpoch == epoch) throw new InvalidOperationException($"simulated crash at epoch {epoch}");
             trainSeconds += (DateTime.UtcNow - began).TotalSeconds;
-            Write(workDir, new Checkpoint(spec.Id, epoch, trainSeconds));
             var progress = 1 - Math.Exp(-3.0 * epoch / spec.Train.Epochs);
             var scale = progress / (1 - Math.Exp(-3.0));
             onEpoch(new EpochReport
@@ -43,6 +42,8 @@ public sealed class SimulatedTrialExecutor : ITrialExecutor
                 Map50 = final.Map50 * scale, Map50_95 = final.Map50_95 * scale, Fitness = final.Fitness * scale,
                 Lr = 0.01 * (1 - 0.99 * epoch / spec.Train.Epochs),
             });
+            // After the report, as the trainer does: a kill between the two leaves the epoch journalled, never lost.
+            Write(workDir, new Checkpoint(spec.Id, epoch, trainSeconds));
         }
         return new TrialOutcome(final with
         {

@@ -201,12 +201,14 @@ public static class TrainingRun
             stopped = o.Patience > 0 && o.ValEveryEpoch && epoch - bestEpoch >= o.Patience && epoch < o.Epochs - 1;
             state = new TrainerState(epoch + 1, ema.Updates, lastOptStep, best, trainSeconds, imagesSeen, o.Seed, o.Model, o.Epochs, o.Batch, o.ImgSize, bestEpoch, stopped,
                 useAmp ? scaler.state_dict() : null) { Scale = o.Scale, Nc = cfg.Nc, Knobs = new(o.Knobs) };
+            log.Information("Epoch {Epoch}/{Epochs} losses {Losses} val losses {ValLosses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
+                epoch + 1, o.Epochs, losses, valLosses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
+            // Reported before the checkpoint commits: a worker killed in between resumes from the epoch before and
+            // trains this one again (the Silo keeps one record of it); the other order would skip its report for good.
+            progress?.Report(report);
             SaveCheckpoint(Path.Combine(weightsDir, "last.safetensors"), main, ema, opt, Info(epoch + 1));
             File.WriteAllText(lastJson + ".tmp", JsonSerializer.Serialize(state));
             File.Move(lastJson + ".tmp", lastJson, true);
-            log.Information("Epoch {Epoch}/{Epochs} losses {Losses} val losses {ValLosses} P {P:F3} R {R:F3} mAP50 {Map50:F3} mAP50-95 {Map:F3} {Ips:F1} img/s",
-                epoch + 1, o.Epochs, losses, valLosses, summary.P, summary.R, summary.Map50, summary.Map50_95, report.ImagesPerSecond);
-            progress?.Report(report);
             if (stopped)
                 log.Information("Stopping early after epoch {Epoch}: no improvement for {Patience} epochs (best fitness {Best:F4} at epoch {BestEpoch})",
                     epoch + 1, o.Patience, best, bestEpoch + 1);
