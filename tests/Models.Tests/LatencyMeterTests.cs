@@ -5,6 +5,7 @@ namespace YoloSweep.Models.Tests;
 
 /// <summary>The latency measurement behind a trial's latency_ms and `model info --latency`: median and IQR of the
 /// timed runs, the thread count it ran at (restored after), the model's mode restored, the percentiles as numpy's.</summary>
+[Collection(GlobalTorchThreads.Name)]
 public class LatencyMeterTests
 {
     [Fact]
@@ -49,4 +50,12 @@ public class LatencyMeterTests
         }
         finally { Environment.SetEnvironmentVariable(LatencyMeter.ThreadsVariable, was); }
     }
+}
+
+/// <summary>The measurement changes libtorch's process-wide thread count for a while; a parity test running beside it
+/// would reduce in another order and miss its bit-for-bit comparisons. This collection runs alone, after the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GlobalTorchThreads
+{
+    public const string Name = "libtorch's global thread count";
 }
