@@ -190,6 +190,8 @@ public class SiloApiTests
         Assert.Equal("pconv.n_div", nDiv.GetProperty("knob").GetString());
         Assert.Equal(["2", "4"], nDiv.GetProperty("values").EnumerateArray().Select(v => v.GetProperty("value").GetString()));
         Assert.Equal(-0.02, nDiv.GetProperty("deltas")[0].GetProperty("mean").GetDouble(), 6);
+        // the dashboard reads each delta's verdict (derived from its interval) from the same flat object
+        Assert.Contains(nDiv.GetProperty("deltas")[0].GetProperty("verdict").GetString(), new[] { "better", "worse", "no_evidence" });
         Assert.Equal(HttpStatusCode.NotFound, (await h.Client.GetAsync("/api/v1/knob-effects?sweep=nope")).StatusCode);
         var perSeed = JsonDocument.Parse(await h.Client.GetStringAsync("/api/v1/trials?sweep=api-test")).RootElement.EnumerateArray().ToList();
         Assert.All(perSeed, t => Assert.InRange(t.GetProperty("map50_95").GetDouble(), 0.3, 0.36));

@@ -18,12 +18,15 @@ public sealed record KnobDelta(string From, string To, double Mean,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiLow,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? CiHigh,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? PValue,
-    int N, bool Paired, int NBaseline, Verdict Verdict)
+    int N, bool Paired, int NBaseline)
 {
     public static KnobDelta Of(string from, string to, Difference d) =>
-        new(from, to, d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, d.NBaseline, d.Verdict);
+        new(from, to, d.Mean, d.CiLow, d.CiHigh, d.PValue, d.N, d.Paired, d.NBaseline);
 
     /// <summary>The same figures as a <see cref="Difference"/>, for the formatting and verdict text the leaderboard uses.</summary>
     [JsonIgnore]
     public Difference Difference => new(Mean, CiLow, CiHigh, PValue, N, Paired, NBaseline);
+
+    /// <summary>Derived from the interval, as <see cref="Difference.Verdict"/>; written to JSON for the dashboard.</summary>
+    public Verdict Verdict => Difference.Verdict;
 }
